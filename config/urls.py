@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from leadflow.api.main import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("leadflow.accounts.urls")),
+    path("", include("leadflow.intake.urls")),
+    path("", include("leadflow.contacts.urls")),
+    path("", include("leadflow.opportunities.urls")),
+    path("", include("leadflow.marketing.urls")),
+    path("", include("leadflow.workflows.urls")),
+]

@@ -1,0 +1,99 @@
+"""The one NinjaAPI at /api/: authentication, error mapping, and each app's router."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from leadflow.api.auth import API_AUTH
+from leadflow.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Leadflow API",
+    version="1",
+    description=(
+        "Lead-to-quote CRM. Send `Authorization: Bearer <token>` (POST /api/auth/token). "
+        "Errors are `{detail, code}` with a 4xx status."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(
+        request, {"detail": str(exc), "code": exc.code}, status=exc.status
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    return api.create_response(
+        request, {"detail": exc.errors, "code": "invalid_input"}, status=422
+    )
+
+
+@api.exception_handler(ValidationError)
+def django_validation_error(request, exc: ValidationError):
+    return api.create_response(
+        request, {"detail": " ".join(exc.messages), "code": "invalid_input"}, status=422
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(
+        request, {"detail": _("Not found."), "code": "not_found"}, status=404
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return api.create_response(
+        request,
+        {"detail": _("Your role may not do this."), "code": "forbidden"},
+        status=403,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(
+        request,
+        {"detail": _("Send a valid token: Authorization: Bearer <token>."),
+         "code": "unauthenticated"},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return api.create_response(
+        request, {"detail": str(exc), "code": "http_error"}, status=exc.status_code
+    )
+
+
+def _mount() -> None:
+    from leadflow.accounts.api import router as accounts_router
+    from leadflow.contacts.api import router as contacts_router
+    from leadflow.intake.api import router as intake_router
+    from leadflow.opportunities.api import router as opportunities_router
+    from leadflow.workflows.api import router as workflows_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", intake_router)
+    api.add_router("/", contacts_router)
+    api.add_router("/", opportunities_router)
+    api.add_router("/", workflows_router)
+
+
+_mount()

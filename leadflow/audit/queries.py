@@ -1,0 +1,63 @@
+"""The timeline of a record: audit events and lifecycle transitions, newest first."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from leadflow.audit.actions import subject_key
+from leadflow.audit.models import AuditEvent
+
+TIMELINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: Any
+    kind: str  # "transition" or "event"
+    event_type: str
+    from_state: str = ""
+    to_state: str = ""
+    old: dict | None = None
+    new: dict | None = None
+    reason: str = ""
+
+
+def timeline_for(
+    obj: models.Model, transitions: models.QuerySet | None = None
+) -> list[TimelineEntry]:
+    """Merge the record's audit rows and (optional) transition rows, newest first."""
+    entries = [
+        TimelineEntry(
+            at=e.at,
+            actor=e.actor,
+            kind="event",
+            event_type=e.event_type,
+            old=e.old,
+            new=e.new,
+            reason=e.reason,
+        )
+        for e in AuditEvent.objects.filter(
+            subject_type=subject_key(obj), subject_id=obj.pk
+        ).select_related("actor")[:TIMELINE_LIMIT]
+    ]
+    if transitions is not None:
+        entries += [
+            TimelineEntry(
+                at=t.at,
+                actor=t.actor,
+                kind="transition",
+                event_type=t.data.get("event", "transition"),
+                from_state=t.from_state,
+                to_state=t.to_state,
+                new=t.data,
+                reason=t.reason,
+            )
+            for t in transitions.select_related("actor").order_by("-at")[
+                :TIMELINE_LIMIT
+            ]
+        ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

@@ -1,0 +1,226 @@
+"""Every change to companies and contacts goes through these functions."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.audit.actions import changed_fields, record_event
+from leadflow.contacts.models import (
+    Company,
+    CompanyToken,
+    Consent,
+    Contact,
+    ContactToken,
+    Visit,
+    VisitKind,
+)
+from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.phone import normalise_phone
+from leadflow.core.text import company_key, name_key, normalise_email, tokens
+
+
+@dataclass
+class ContactData:
+    """What a registration form or API call says about the requester."""
+
+    name: str
+    email: str = ""
+    phone: str = ""
+    company_name: str = ""
+    company_size: int | None = None
+    job_title: str = ""
+    country: str = ""
+
+
+def _index_contact(contact: Contact) -> None:
+    ContactToken.objects.filter(contact=contact).delete()
+    ContactToken.objects.bulk_create(
+        [ContactToken(contact=contact, token=t[:60]) for t in tokens(contact.name)]
+    )
+
+
+def _index_company(company: Company) -> None:
+    CompanyToken.objects.filter(company=company).delete()
+    CompanyToken.objects.bulk_create(
+        [CompanyToken(company=company, token=t[:60]) for t in tokens(company.name)]
+    )
+
+
+def find_or_create_company(
+    name: str, *, actor, size: int | None = None, country: str = ""
+) -> Company | None:
+    """The company with this name (legal form and accents ignored), created if new."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    key = company_key(name) or name_key(name)
+    company = Company.objects.filter(name_key=key).order_by("id").first()
+    if company is not None:
+        if size and not company.size:
+            Company.objects.filter(pk=company.pk).update(size=size)
+            record_event(
+                actor=actor, subject=company, event_type="company.updated",
+                old={"size": None}, new={"size": size},
+            )
+            company.size = size
+        return company
+    company = Company.objects.create(
+        name=name, name_key=key, size=size, country=(country or "BE").upper()[:2]
+    )
+    _index_company(company)
+    record_event(
+        actor=actor, subject=company, event_type="company.created", new={"name": name}
+    )
+    return company
+
+
+def create_contact(data: ContactData, *, actor, company: Company | None = None) -> Contact:
+    """Register a new person; e-mail and phone are normalised for later lookups."""
+    name = (data.name or "").strip()
+    if not name:
+        raise ValidationFailed(_("A contact needs a name."), code="contact_name_required")
+    if company is None and data.company_name:
+        company = find_or_create_company(
+            data.company_name, actor=actor, size=data.company_size, country=data.country
+        )
+    country = data.country or (company.country if company else "")
+    contact = Contact.objects.create(
+        name=name,
+        name_key=name_key(name),
+        email=(data.email or "").strip(),
+        email_key=normalise_email(data.email),
+        phone=(data.phone or "").strip(),
+        phone_key=normalise_phone(data.phone, country),
+        company=company,
+        job_title=data.job_title,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    _index_contact(contact)
+    record_event(
+        actor=actor,
+        subject=contact,
+        event_type="contact.created",
+        new={"name": name, "email": contact.email, "phone": contact.phone,
+             "company": company.name if company else ""},
+    )
+    return contact
+
+
+EDITABLE_CONTACT_FIELDS = ("name", "email", "phone", "job_title", "lifecycle", "language")
+
+
+@transaction.atomic
+def update_contact(contact: Contact, *, actor, version: int, **values) -> Contact:
+    """Change a contact's own fields if nobody changed it since ``version`` was read."""
+    unknown = set(values) - set(EDITABLE_CONTACT_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("These fields cannot be changed here: %(fields)s"),
+                               fields=", ".join(sorted(unknown)))
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if locked.version != version:
+        raise Conflict(code="stale_version")
+    if "name" in values and not (values["name"] or "").strip():
+        raise ValidationFailed(_("A contact needs a name."), code="contact_name_required")
+    old, new = changed_fields(locked, values)
+    if not new:
+        return locked
+    derived = {}
+    if "name" in new:
+        derived["name_key"] = name_key(new["name"])
+    if "email" in new:
+        derived["email_key"] = normalise_email(new["email"])
+    if "phone" in new:
+        country = locked.company.country if locked.company_id else ""
+        derived["phone_key"] = normalise_phone(new["phone"], country)
+    for key, value in {**new, **derived}.items():
+        setattr(locked, key, value)
+    locked.version = F("version") + 1
+    locked.save(update_fields=[*new, *derived, "version", "updated_at"])
+    locked.refresh_from_db()
+    if "name" in new:
+        _index_contact(locked)
+    record_event(actor=actor, subject=locked, event_type="contact.updated", old=old, new=new)
+    return locked
+
+
+@transaction.atomic
+def set_consent(contact: Contact, *, actor, consent: str, reason: str = "") -> Contact:
+    """Record a consent change; marketing.actions.record_consent also handles the lists."""
+    if consent not in Consent.values:
+        raise ValidationFailed(_("Unknown consent value."), code="invalid_consent")
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if locked.marketing_consent == consent:
+        return locked
+    old = locked.marketing_consent
+    now = timezone.now()
+    Contact.objects.filter(pk=locked.pk).update(
+        marketing_consent=consent, consent_changed_at=now, version=F("version") + 1
+    )
+    record_event(
+        actor=actor, subject=locked, event_type="contact.consent_changed",
+        old={"marketing_consent": old}, new={"marketing_consent": consent}, reason=reason,
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+def put_in_marketing_database(contact: Contact, *, actor, reason: str) -> bool:
+    """Every requester lands in the marketing database unless they opted out (SPEC)."""
+    if contact.in_marketing_database or contact.opted_out:
+        return False
+    updated = Contact.objects.filter(
+        pk=contact.pk, in_marketing_database=False
+    ).exclude(marketing_consent=Consent.OPTED_OUT).update(in_marketing_database=True)
+    if updated:
+        contact.in_marketing_database = True
+        record_event(
+            actor=actor, subject=contact, event_type="contact.added_to_marketing_database",
+            new={"in_marketing_database": True}, reason=reason,
+        )
+    return bool(updated)
+
+
+@transaction.atomic
+def record_visit(
+    *,
+    actor,
+    kind: str,
+    at: datetime,
+    contact: Contact | None = None,
+    company: Company | None = None,
+    url: str = "",
+    note: str = "",
+    source: str = "",
+) -> Visit:
+    """Record a website visit (e.g. from an analytics export) or a sales visit."""
+    if kind not in VisitKind.values:
+        raise ValidationFailed(_("Unknown visit kind."), code="invalid_visit_kind")
+    if contact is None and company is None:
+        raise ValidationFailed(_("A visit needs a contact or a company."), code="visit_subject")
+    if company is None and contact is not None:
+        company = contact.company
+    visit = Visit.objects.create(
+        kind=kind, contact=contact, company=company, at=at, url=url[:500],
+        note=note[:500], source=source[:100],
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    if kind == VisitKind.SALES:
+        if contact is not None:
+            Contact.objects.filter(pk=contact.pk).filter(
+                last_sales_visit_at__isnull=True
+            ).update(last_sales_visit_at=at)
+            Contact.objects.filter(pk=contact.pk, last_sales_visit_at__lt=at).update(
+                last_sales_visit_at=at
+            )
+        if company is not None:
+            Company.objects.filter(pk=company.pk, last_sales_visit_at__isnull=True).update(
+                last_sales_visit_at=at
+            )
+            Company.objects.filter(pk=company.pk, last_sales_visit_at__lt=at).update(
+                last_sales_visit_at=at
+            )
+    return visit

@@ -1,0 +1,143 @@
+"""Finding people and companies again: index-only lookups, fast at a million contacts."""
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from leadflow.accounts.models import User
+from leadflow.accounts.permissions import require
+from leadflow.contacts.models import Company, CompanyToken, Contact, ContactToken
+from leadflow.core.phone import normalise_phone
+from leadflow.core.text import company_key, name_key, normalise_email, prefix_filter, tokens
+
+MAX_MATCHES = 10
+_CANDIDATES = 50
+
+
+@dataclass
+class Match:
+    contact: Contact
+    score: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def _token_prefix_ids(model, fk: str, words: list[str], limit: int) -> list[int]:
+    """Ids whose name has a word starting with every typed word (rarest word first)."""
+    vendor = connection.vendor
+    words = sorted(words, key=len, reverse=True)[:3]
+    qs = model.objects.filter(**prefix_filter("token", words[0], vendor))
+    ids = list(qs.values_list(fk, flat=True).distinct()[: limit * 4])
+    for word in words[1:]:
+        if not ids:
+            break
+        ids = list(
+            model.objects.filter(**{f"{fk}__in": ids}, **prefix_filter("token", word, vendor))
+            .values_list(fk, flat=True)
+            .distinct()
+        )
+    return ids[:limit]
+
+
+def find_companies(company: str, *, limit: int = 5) -> list[Company]:
+    key = company_key(company) or name_key(company)
+    if len(key) < 2:
+        return []
+    exact = list(Company.objects.filter(name_key=key)[:limit])
+    ids = _token_prefix_ids(CompanyToken, "company_id", sorted(tokens(company)), limit)
+    seen = {c.pk for c in exact}
+    rest = [c for c in Company.objects.filter(pk__in=ids) if c.pk not in seen]
+    return (exact + rest)[:limit]
+
+
+def find_matches(
+    *,
+    email: str = "",
+    phone: str = "",
+    name: str = "",
+    company: str = "",
+    country: str = "",
+    limit: int = MAX_MATCHES,
+) -> tuple[list[Match], list[Company]]:
+    """Contacts (ranked) and companies that the typed details point to.
+
+    E-mail and phone are compared normalised (E.164 for phones), names and company
+    names case- and accent-insensitively, by whole key or by word prefix.
+    """
+    matches: dict[int, Match] = {}
+
+    def add(contact_ids, score: int, reason: str) -> None:
+        for cid in contact_ids:
+            m = matches.setdefault(cid, Match(contact=None))  # type: ignore[arg-type]
+            m.score += score
+            m.reasons.append(reason)
+
+    email_key = normalise_email(email)
+    if email_key and "@" in email_key:
+        add(Contact.objects.filter(email_key=email_key).values_list("pk", flat=True)[:_CANDIDATES],
+            100, "email")
+    phone_key = normalise_phone(phone, country or None)
+    if phone_key:
+        add(Contact.objects.filter(phone_key=phone_key).values_list("pk", flat=True)[:_CANDIDATES],
+            90, "phone")
+    key = name_key(name)
+    if len(key) >= 2:
+        exact = list(Contact.objects.filter(name_key=key).values_list("pk", flat=True)[:_CANDIDATES])
+        add(exact, 60, "name")
+        words = sorted(tokens(name))
+        if words:
+            partial = [
+                i for i in _token_prefix_ids(ContactToken, "contact_id", words, _CANDIDATES)
+                if i not in exact
+            ]
+            add(partial, 30, "name")
+    companies: list[Company] = []
+    if company and len(company.strip()) >= 2:
+        companies = find_companies(company)
+        if companies:
+            add(
+                Contact.objects.filter(company__in=companies).values_list("pk", flat=True)[
+                    :_CANDIDATES
+                ],
+                20,
+                "company",
+            )
+    if not matches:
+        return [], companies
+    ranked = sorted(matches.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
+    contacts = Contact.objects.select_related("company").in_bulk([cid for cid, _ in ranked])
+    result = []
+    for cid, m in ranked:
+        if cid in contacts:
+            m.contact = contacts[cid]
+            result.append(m)
+    return result, companies
+
+
+def get_contact_for_user(user: User, contact_id: int) -> Contact:
+    """Every colleague may look a contact up (registering needs it)."""
+    require(user, "contact.view")
+    return get_object_or_404(Contact.objects.select_related("company"), pk=contact_id)
+
+
+def get_company_for_user(user: User, company_id: int) -> Company:
+    require(user, "contact.view")
+    return get_object_or_404(Company, pk=company_id)
+
+
+def list_contacts(user: User, *, search: str = "") -> QuerySet[Contact]:
+    require(user, "contact.view")
+    qs = Contact.objects.select_related("company").order_by("name_key", "id")
+    if search:
+        key = name_key(search)
+        email_key = normalise_email(search)
+        if "@" in email_key:
+            return qs.filter(email_key=email_key)
+        words = sorted(tokens(search))
+        if words:
+            ids = _token_prefix_ids(ContactToken, "contact_id", words, 200)
+            return qs.filter(pk__in=ids)
+        if key:
+            return qs.filter(name_key=key)
+    return qs

@@ -1,0 +1,55 @@
+"""The one helper every state change goes through.
+
+A transition is applied with a conditional UPDATE (``WHERE pk = … AND <state> = from``),
+so two people acting on the same record at once cannot both succeed: the loser sees
+zero rows updated and gets a Conflict. The transition row is written in the same
+transaction and is the record's history, the workflow outbox and the analytics source.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from leadflow.core.errors import Conflict
+
+
+def apply_transition(
+    obj: models.Model,
+    *,
+    field: str,
+    allowed_from: Iterable[str],
+    to: str,
+    changes: dict[str, Any],
+    transition_model: type[models.Model],
+    transition_fields: dict[str, Any],
+    conflict: Conflict,
+    after_commit: Iterable[Callable[[], None]] = (),
+) -> models.Model:
+    """Move ``obj.<field>`` to ``to`` if it is still in ``allowed_from``.
+
+    ``changes`` are the other columns written with the move. Returns the
+    transition row. Must run inside ``transaction.atomic``.
+    """
+    allowed_from = list(allowed_from)
+    model = type(obj)
+    values = {field: to, **changes}
+    if hasattr(obj, "version"):
+        values["version"] = models.F("version") + 1
+    updated = model._default_manager.filter(
+        pk=obj.pk, **{f"{field}__in": allowed_from}
+    ).update(**values)
+    if updated != 1:
+        raise conflict
+    from_state = getattr(obj, field)
+    obj.refresh_from_db()
+    row = transition_model._default_manager.create(
+        from_state=from_state,
+        to_state=to,
+        at=timezone.now(),
+        **transition_fields,
+    )
+    for callback in after_commit:
+        transaction.on_commit(callback)
+    return row

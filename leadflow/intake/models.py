@@ -1,0 +1,289 @@
+"""Inquiries (aanvragen), re-orders, and the admin-editable channel and campaign lists."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.models import TimeStamped, Transition
+from leadflow.intake.states import InquiryStatus, Outcome
+
+
+class Channel(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=100, blank=True)
+    prompted_by_default = models.BooleanField(
+        _("prompted by us by default"),
+        default=False,
+        help_text=_("Campaigns, telemarketing and visits are prompted; a call is not."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        if translation.get_language() == "nl" and self.name_nl:
+            return self.name_nl
+        return self.name
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-is_active", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InquiryQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=InquiryStatus.OPEN)
+
+
+class Inquiry(TimeStamped):
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+    )
+    summary = models.TextField(_("question"))
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+    )
+    referrer = models.CharField(_("referred by"), max_length=200, blank=True)
+    prompted = models.BooleanField(
+        _("prompted by us"),
+        default=False,
+        help_text=_("Yes when a campaign, telemarketing or a visit caused it."),
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(_("received at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assessed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_inquiries",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=InquiryStatus.choices, default=InquiryStatus.OPEN
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    close_reason = models.TextField(_("reason"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    objects = InquiryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+        ordering = ["received_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["received_at", "id"],
+                name="inquiry_open_queue",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["channel", "received_at"],
+                name="inquiry_open_channel",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["department", "received_at"],
+                name="inquiry_open_department",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["assignee", "received_at"],
+                name="inquiry_open_assignee",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(fields=["status", "received_at"], name="inquiry_status_received"),
+            models.Index(fields=["contact", "-received_at"], name="inquiry_contact"),
+            models.Index(fields=["company", "-received_at"], name="inquiry_company"),
+            models.Index(fields=["received_by", "-received_at"], name="inquiry_received_by"),
+            models.Index(fields=["created_by", "-received_at"], name="inquiry_created_by"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="open", outcome="", closed_at__isnull=True)
+                    | models.Q(
+                        status="closed",
+                        outcome__in=["qualified", "nurture", "archived"],
+                        closed_at__isnull=False,
+                    )
+                ),
+                name="inquiry_closed_has_one_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="archived") | ~models.Q(close_reason=""),
+                name="inquiry_archived_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.summary[:60]}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    def save(self, *args, **kwargs):
+        # Closed inquiries are immutable (a database trigger enforces it too).
+        if getattr(self, "_loaded_status", None) == InquiryStatus.CLOSED:
+            from leadflow.intake.errors import InquiryClosed
+
+            raise InquiryClosed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Inquiries are never deleted.")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InquiryStatus.OPEN
+
+
+class InquiryTransition(Transition):
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="transitions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(Transition.Meta):
+        verbose_name = _("inquiry transition")
+        indexes = [
+            models.Index(fields=["inquiry", "at"], name="inqtrans_inquiry_at"),
+            models.Index(fields=["to_state", "at"], name="inqtrans_to_at"),
+            models.Index(
+                fields=["id"],
+                name="inqtrans_unprocessed",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+
+class Order(TimeStamped):
+    """A re-order or repeat purchase, booked directly instead of as an inquiry."""
+
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    description = models.TextField(_("what was ordered"))
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    ordered_at = models.DateTimeField(_("ordered at"))
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "-ordered_at"], name="order_contact"),
+            models.Index(fields=["company", "-ordered_at"], name="order_company"),
+            models.Index(fields=["-ordered_at"], name="order_ordered_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False) | models.Q(company__isnull=False),
+                name="order_has_customer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="order_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.description[:60]}"

@@ -1,0 +1,44 @@
+"""Creating and reading notifications."""
+
+from django.db import models
+from django.utils import timezone
+
+from leadflow.audit.actions import record_event, subject_key
+from leadflow.workflows.models import Notification
+
+
+def notify(
+    recipient,
+    *,
+    actor,
+    event_type: str,
+    message: str,
+    subject: models.Model | None = None,
+    url: str = "",
+) -> Notification:
+    """Tell one user something in the app, and note it on the subject's timeline."""
+    notification = Notification.objects.create(
+        recipient=recipient,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        event_type=event_type,
+        message=str(message),
+        url=url,
+        subject_type=subject_key(subject) if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+    )
+    if subject is not None:
+        record_event(
+            actor=actor,
+            subject=subject,
+            event_type="notification.sent",
+            new={"to": recipient.username, "why": event_type},
+        )
+    return notification
+
+
+def mark_read(user, *, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's own notifications read (all when no ids are given)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowsConfig(AppConfig):
+    name = "leadflow.workflows"
+    label = "workflows"
+    verbose_name = _("Workflows")
