@@ -224,3 +224,32 @@ def record_visit(
                 last_sales_visit_at=at
             )
     return visit
+
+
+EDITABLE_COMPANY_FIELDS = ("name", "size", "industry", "country", "city", "vat_number",
+                           "website", "lifecycle", "is_key_prospect")
+
+
+@transaction.atomic
+def update_company(company: Company, *, actor, **values) -> Company:
+    """Change a company's details and lifecycle flags, with an audit row of old and new."""
+    unknown = set(values) - set(EDITABLE_COMPANY_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("These fields cannot be changed here: %(fields)s"),
+                               fields=", ".join(sorted(unknown)))
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    old, new = changed_fields(locked, values)
+    if not new:
+        return locked
+    for key, value in new.items():
+        setattr(locked, key, value)
+    fields = [*new, "version", "updated_at"]
+    if "name" in new:
+        locked.name_key = company_key(locked.name) or name_key(locked.name)
+        fields.append("name_key")
+    locked.version += 1
+    locked.save(update_fields=fields)
+    if "name" in new:
+        _index_company(locked)
+    record_event(actor=actor, subject=locked, event_type="company.updated", old=old, new=new)
+    return locked

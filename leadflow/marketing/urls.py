@@ -1,3 +1,12 @@
 from django.urls import path
 
-urlpatterns: list = []
+from leadflow.marketing import views
+
+urlpatterns = [
+    path("marketing/lists/", views.marketing_lists, name="marketing_lists"),
+    path(
+        "marketing/lists/<int:list_id>/",
+        views.marketing_list_detail,
+        name="marketing_list_detail",
+    ),
+]

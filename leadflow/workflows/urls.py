@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns: list = []
+from leadflow.workflows import views
+
+urlpatterns = [
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+]

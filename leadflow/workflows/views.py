@@ -1,0 +1,27 @@
+"""The notifications page and 'mark read'."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from leadflow.workflows.actions import mark_read
+from leadflow.workflows.queries import notifications_for
+
+PAGE_SIZE = 30
+
+
+@login_required
+def notifications(request):
+    page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "workflows/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    mark_read(request.user, notification_ids=ids)
+    return redirect("notifications")
