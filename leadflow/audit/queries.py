@@ -6,7 +6,10 @@ from typing import Any
 
 from django.db import models
 
+from django.utils.translation import gettext
+
 from leadflow.audit.actions import subject_key
+from leadflow.audit.labels import detail_label, event_label, state_label
 from leadflow.audit.models import AuditEvent
 
 TIMELINE_LIMIT = 200
@@ -23,6 +26,34 @@ class TimelineEntry:
     old: dict | None = None
     new: dict | None = None
     reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return event_label(self.event_type)
+
+    @property
+    def from_label(self) -> str:
+        return state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return state_label(self.to_state)
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(label, old, new) rows; for transitions, the details stored with the move."""
+        old = self.old or {}
+        new = {k: v for k, v in (self.new or {}).items() if k != "event" and v not in (None, [], "")}
+        keys = list(dict.fromkeys([*old, *new]))
+        return [(detail_label(k), _show(old.get(k)), _show(new.get(k))) for k in keys]
+
+
+def _show(value):
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return value
 
 
 def timeline_for(

@@ -1,0 +1,72 @@
+"""Human, translated names for the event types and states shown on timelines."""
+
+from django.utils.translation import gettext_lazy as _
+
+EVENT_LABELS = {
+    "inquiry.registered": _("Inquiry registered"),
+    "inquiry.closed": _("Inquiry closed"),
+    "inquiry.updated": _("Inquiry corrected"),
+    "inquiry.assigned": _("Assessor changed"),
+    "contact.created": _("Contact created"),
+    "contact.updated": _("Contact changed"),
+    "contact.consent_changed": _("Marketing consent changed"),
+    "contact.added_to_marketing_database": _("Added to the marketing database"),
+    "contact.lists_added": _("Put on marketing lists"),
+    "contact.lists_removed": _("Taken off marketing lists"),
+    "company.created": _("Company created"),
+    "company.updated": _("Company changed"),
+    "order.booked": _("Re-order booked"),
+    "lifecycle.changed": _("Lifecycle changed"),
+    "opportunity.created": _("Qualified lead created"),
+    "opportunity.question_handed_over": _("Question handed over to the owner"),
+    "notification.sent": _("Notification sent"),
+    "marketing_list.created": _("Marketing list created"),
+    "api_token.issued": _("API token issued"),
+    "api_token.revoked": _("API token revoked"),
+}
+
+STATE_LABELS = {
+    "open": _("open"),
+    "closed": _("closed"),
+    "won": _("won"),
+    "lost": _("lost"),
+    "not_going_ahead": _("not going ahead"),
+    "nurture": _("nurture"),
+}
+
+DETAIL_LABELS = {
+    "outcome": _("outcome"),
+    "owner": _("owner"),
+    "marketing_lists": _("marketing lists"),
+    "stage": _("stage"),
+    "channel": _("channel"),
+    "question": _("question"),
+    "to": _("to"),
+    "why": _("why"),
+    "assignee": _("assessed by"),
+    "summary": _("question"),
+    "name": _("name"),
+    "email": _("e-mail"),
+    "phone": _("phone"),
+    "company": _("company"),
+    "lifecycle": _("lifecycle"),
+    "in_marketing_database": _("in marketing database"),
+    "marketing_consent": _("marketing consent"),
+    "description": _("description"),
+    "amount": _("amount"),
+    "order": _("order"),
+    "size": _("employees"),
+    "inquiry_id": _("inquiry"),
+}
+
+
+def event_label(event_type: str) -> str:
+    return str(EVENT_LABELS.get(event_type, event_type))
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state or "—"))
+
+
+def detail_label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key, key.replace("_", " ")))
