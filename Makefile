@@ -45,7 +45,6 @@ run: venv deps-run
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo --if-empty
 	$(MAKE) --no-print-directory messages
-	$(MANAGE) collectstatic --no-input -v 0
 	@scripts/run.sh
 
 migrate: venv
