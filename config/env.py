@@ -49,7 +49,9 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from exc
+        raise ImproperlyConfigured(
+            f"{name} must be an integer, not {value!r}."
+        ) from exc
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

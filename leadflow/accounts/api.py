@@ -29,11 +29,17 @@ def create_token(request, payload: TokenIn):
     if getattr(request, "axes_locked_out", False):
         return Status(
             429,
-            {"detail": _("Too many failed attempts. Try again later."), "code": "locked_out"},
+            {
+                "detail": _("Too many failed attempts. Try again later."),
+                "code": "locked_out",
+            },
         )
     if user is None or not user.is_active:
         return Status(
             401, {"detail": _("Wrong username or password."), "code": "bad_credentials"}
         )
     token, key = issue_token(user, actor=user, name="api login")
-    return {"token": key, "expires_at": token.expires_at.isoformat() if token.expires_at else None}
+    return {
+        "token": key,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }

@@ -92,7 +92,10 @@ class ApiToken(models.Model):
     """A bearer token: only its SHA-256 is stored; the clear text is shown once."""
 
     user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12)

@@ -49,6 +49,4 @@ def require(user: User, capability: str) -> None:
 
 def capabilities_of(user: User) -> dict[str, bool]:
     """Capabilities as template-friendly booleans: ``caps.inquiry_triage``."""
-    return {
-        name.replace(".", "_"): has_capability(user, name) for name in CAPABILITIES
-    }
+    return {name.replace(".", "_"): has_capability(user, name) for name in CAPABILITIES}

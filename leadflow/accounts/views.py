@@ -4,8 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from leadflow.accounts.permissions import has_capability
-from leadflow.intake.queries import QueueFilters, age_in_working_hours, triage_queue
 from leadflow.intake.models import Inquiry
+from leadflow.intake.queries import QueueFilters, age_in_working_hours, triage_queue
 from leadflow.opportunities.queries import visible_opportunities
 from leadflow.workflows.queries import notifications_for
 
@@ -19,7 +19,9 @@ def home(request):
         "recent_registered": Inquiry.objects.filter(created_by=user)
         .select_related("contact", "channel")
         .order_by("-received_at")[:HOME_ROWS],
-        "notifications": notifications_for(user).filter(read_at__isnull=True)[:HOME_ROWS],
+        "notifications": notifications_for(user).filter(read_at__isnull=True)[
+            :HOME_ROWS
+        ],
     }
     if has_capability(user, "inquiry.view_all"):
         queue = triage_queue(user, QueueFilters())

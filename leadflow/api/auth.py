@@ -6,7 +6,9 @@ from leadflow.accounts.tokens import user_for_token
 
 
 class BearerToken(HttpBearer):
-    openapi_description = "A token from POST /api/auth/token or manage.py create_api_token."
+    openapi_description = (
+        "A token from POST /api/auth/token or manage.py create_api_token."
+    )
 
     def authenticate(self, request, token):
         user = user_for_token(token)

@@ -69,8 +69,10 @@ def forbidden(request, exc):
 def unauthenticated(request, exc):
     return api.create_response(
         request,
-        {"detail": _("Send a valid token: Authorization: Bearer <token>."),
-         "code": "unauthenticated"},
+        {
+            "detail": _("Send a valid token: Authorization: Bearer <token>."),
+            "code": "unauthenticated",
+        },
         status=401,
     )
 

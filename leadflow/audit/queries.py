@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-
 from django.utils.translation import gettext
 
 from leadflow.audit.actions import subject_key
@@ -43,7 +42,11 @@ class TimelineEntry:
     def changes(self) -> list[tuple[str, object, object]]:
         """(label, old, new) rows; for transitions, the details stored with the move."""
         old = self.old or {}
-        new = {k: v for k, v in (self.new or {}).items() if k != "event" and v not in (None, [], "")}
+        new = {
+            k: v
+            for k, v in (self.new or {}).items()
+            if k != "event" and v not in (None, [], "")
+        }
         keys = list(dict.fromkeys([*old, *new]))
         return [(detail_label(k), _show(old.get(k)), _show(new.get(k))) for k in keys]
 

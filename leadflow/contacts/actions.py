@@ -63,8 +63,11 @@ def find_or_create_company(
         if size and not company.size:
             Company.objects.filter(pk=company.pk).update(size=size)
             record_event(
-                actor=actor, subject=company, event_type="company.updated",
-                old={"size": None}, new={"size": size},
+                actor=actor,
+                subject=company,
+                event_type="company.updated",
+                old={"size": None},
+                new={"size": size},
             )
             company.size = size
         return company
@@ -78,11 +81,15 @@ def find_or_create_company(
     return company
 
 
-def create_contact(data: ContactData, *, actor, company: Company | None = None) -> Contact:
+def create_contact(
+    data: ContactData, *, actor, company: Company | None = None
+) -> Contact:
     """Register a new person; e-mail and phone are normalised for later lookups."""
     name = (data.name or "").strip()
     if not name:
-        raise ValidationFailed(_("A contact needs a name."), code="contact_name_required")
+        raise ValidationFailed(
+            _("A contact needs a name."), code="contact_name_required"
+        )
     if company is None and data.company_name:
         company = find_or_create_company(
             data.company_name, actor=actor, size=data.company_size, country=data.country
@@ -104,13 +111,24 @@ def create_contact(data: ContactData, *, actor, company: Company | None = None) 
         actor=actor,
         subject=contact,
         event_type="contact.created",
-        new={"name": name, "email": contact.email, "phone": contact.phone,
-             "company": company.name if company else ""},
+        new={
+            "name": name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "company": company.name if company else "",
+        },
     )
     return contact
 
 
-EDITABLE_CONTACT_FIELDS = ("name", "email", "phone", "job_title", "lifecycle", "language")
+EDITABLE_CONTACT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "job_title",
+    "lifecycle",
+    "language",
+)
 
 
 @transaction.atomic
@@ -118,13 +136,17 @@ def update_contact(contact: Contact, *, actor, version: int, **values) -> Contac
     """Change a contact's own fields if nobody changed it since ``version`` was read."""
     unknown = set(values) - set(EDITABLE_CONTACT_FIELDS)
     if unknown:
-        raise ValidationFailed(_("These fields cannot be changed here: %(fields)s"),
-                               fields=", ".join(sorted(unknown)))
+        raise ValidationFailed(
+            _("These fields cannot be changed here: %(fields)s"),
+            fields=", ".join(sorted(unknown)),
+        )
     locked = Contact.objects.select_for_update().get(pk=contact.pk)
     if locked.version != version:
         raise Conflict(code="stale_version")
     if "name" in values and not (values["name"] or "").strip():
-        raise ValidationFailed(_("A contact needs a name."), code="contact_name_required")
+        raise ValidationFailed(
+            _("A contact needs a name."), code="contact_name_required"
+        )
     old, new = changed_fields(locked, values)
     if not new:
         return locked
@@ -143,7 +165,9 @@ def update_contact(contact: Contact, *, actor, version: int, **values) -> Contac
     locked.refresh_from_db()
     if "name" in new:
         _index_contact(locked)
-    record_event(actor=actor, subject=locked, event_type="contact.updated", old=old, new=new)
+    record_event(
+        actor=actor, subject=locked, event_type="contact.updated", old=old, new=new
+    )
     return locked
 
 
@@ -161,8 +185,12 @@ def set_consent(contact: Contact, *, actor, consent: str, reason: str = "") -> C
         marketing_consent=consent, consent_changed_at=now, version=F("version") + 1
     )
     record_event(
-        actor=actor, subject=locked, event_type="contact.consent_changed",
-        old={"marketing_consent": old}, new={"marketing_consent": consent}, reason=reason,
+        actor=actor,
+        subject=locked,
+        event_type="contact.consent_changed",
+        old={"marketing_consent": old},
+        new={"marketing_consent": consent},
+        reason=reason,
     )
     locked.refresh_from_db()
     return locked
@@ -172,14 +200,19 @@ def put_in_marketing_database(contact: Contact, *, actor, reason: str) -> bool:
     """Every requester lands in the marketing database unless they opted out (SPEC)."""
     if contact.in_marketing_database or contact.opted_out:
         return False
-    updated = Contact.objects.filter(
-        pk=contact.pk, in_marketing_database=False
-    ).exclude(marketing_consent=Consent.OPTED_OUT).update(in_marketing_database=True)
+    updated = (
+        Contact.objects.filter(pk=contact.pk, in_marketing_database=False)
+        .exclude(marketing_consent=Consent.OPTED_OUT)
+        .update(in_marketing_database=True)
+    )
     if updated:
         contact.in_marketing_database = True
         record_event(
-            actor=actor, subject=contact, event_type="contact.added_to_marketing_database",
-            new={"in_marketing_database": True}, reason=reason,
+            actor=actor,
+            subject=contact,
+            event_type="contact.added_to_marketing_database",
+            new={"in_marketing_database": True},
+            reason=reason,
         )
     return bool(updated)
 
@@ -200,12 +233,19 @@ def record_visit(
     if kind not in VisitKind.values:
         raise ValidationFailed(_("Unknown visit kind."), code="invalid_visit_kind")
     if contact is None and company is None:
-        raise ValidationFailed(_("A visit needs a contact or a company."), code="visit_subject")
+        raise ValidationFailed(
+            _("A visit needs a contact or a company."), code="visit_subject"
+        )
     if company is None and contact is not None:
         company = contact.company
     visit = Visit.objects.create(
-        kind=kind, contact=contact, company=company, at=at, url=url[:500],
-        note=note[:500], source=source[:100],
+        kind=kind,
+        contact=contact,
+        company=company,
+        at=at,
+        url=url[:500],
+        note=note[:500],
+        source=source[:100],
         recorded_by=actor if actor is not None and actor.is_authenticated else None,
     )
     if kind == VisitKind.SALES:
@@ -217,17 +257,26 @@ def record_visit(
                 last_sales_visit_at=at
             )
         if company is not None:
-            Company.objects.filter(pk=company.pk, last_sales_visit_at__isnull=True).update(
-                last_sales_visit_at=at
-            )
+            Company.objects.filter(
+                pk=company.pk, last_sales_visit_at__isnull=True
+            ).update(last_sales_visit_at=at)
             Company.objects.filter(pk=company.pk, last_sales_visit_at__lt=at).update(
                 last_sales_visit_at=at
             )
     return visit
 
 
-EDITABLE_COMPANY_FIELDS = ("name", "size", "industry", "country", "city", "vat_number",
-                           "website", "lifecycle", "is_key_prospect")
+EDITABLE_COMPANY_FIELDS = (
+    "name",
+    "size",
+    "industry",
+    "country",
+    "city",
+    "vat_number",
+    "website",
+    "lifecycle",
+    "is_key_prospect",
+)
 
 
 @transaction.atomic
@@ -235,8 +284,10 @@ def update_company(company: Company, *, actor, **values) -> Company:
     """Change a company's details and lifecycle flags, with an audit row of old and new."""
     unknown = set(values) - set(EDITABLE_COMPANY_FIELDS)
     if unknown:
-        raise ValidationFailed(_("These fields cannot be changed here: %(fields)s"),
-                               fields=", ".join(sorted(unknown)))
+        raise ValidationFailed(
+            _("These fields cannot be changed here: %(fields)s"),
+            fields=", ".join(sorted(unknown)),
+        )
     locked = Company.objects.select_for_update().get(pk=company.pk)
     old, new = changed_fields(locked, values)
     if not new:
@@ -251,5 +302,7 @@ def update_company(company: Company, *, actor, **values) -> Company:
     locked.save(update_fields=fields)
     if "name" in new:
         _index_company(locked)
-    record_event(actor=actor, subject=locked, event_type="company.updated", old=old, new=new)
+    record_event(
+        actor=actor, subject=locked, event_type="company.updated", old=old, new=new
+    )
     return locked

@@ -15,8 +15,17 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ("name", "lifecycle", "is_key_prospect", "size", "industry", "city")
     list_filter = ("lifecycle", "is_key_prospect", "country")
     search_fields = ("name_key",)
-    fields = ("name", "size", "industry", "country", "city", "vat_number", "website",
-              "lifecycle", "is_key_prospect")
+    fields = (
+        "name",
+        "size",
+        "industry",
+        "country",
+        "city",
+        "vat_number",
+        "website",
+        "lifecycle",
+        "is_key_prospect",
+    )
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
@@ -29,6 +38,8 @@ class CompanyAdmin(admin.ModelAdmin):
             created = find_or_create_company(
                 obj.name, actor=request.user, size=obj.size, country=obj.country
             )
-            others = {f: form.cleaned_data[f] for f in EDITABLE_COMPANY_FIELDS if f != "name"}
+            others = {
+                f: form.cleaned_data[f] for f in EDITABLE_COMPANY_FIELDS if f != "name"
+            }
             update_company(created, actor=request.user, **others)
             obj.pk = created.pk

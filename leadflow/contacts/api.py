@@ -24,9 +24,15 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 def contacts(request, params: Query[PageParams], search: str = ""):
     """Contacts by name, word prefix or e-mail, paginated."""
     return paginate(
-        list_contacts(request.auth, search=search[:200]), params,
-        lambda c: {"id": c.id, "name": c.name, "email": c.email, "phone": c.phone,
-                   "company": c.company.name if c.company_id else None},
+        list_contacts(request.auth, search=search[:200]),
+        params,
+        lambda c: {
+            "id": c.id,
+            "name": c.name,
+            "email": c.email,
+            "phone": c.phone,
+            "company": c.company.name if c.company_id else None,
+        },
     )
 
 
@@ -47,7 +53,9 @@ def patch_contact(request, contact_id: int, payload: ContactPatch):
             validate_email(values["email"])
         except ValidationError as exc:
             raise ValidationFailed(exc.messages[0], code="invalid_email") from exc
-    updated = update_contact(found, actor=request.auth, version=payload.version, **values)
+    updated = update_contact(
+        found, actor=request.auth, version=payload.version, **values
+    )
     return contact_out(contact_history(updated))
 
 
@@ -60,7 +68,9 @@ def add_visit(request, contact_id: int, payload: VisitIn):
     return Status(201, visit)
 
 
-@router.post("/contacts/{contact_id}/consent", response={200: ContactDetailOut, **ERRORS})
+@router.post(
+    "/contacts/{contact_id}/consent", response={200: ContactDetailOut, **ERRORS}
+)
 def set_contact_consent(request, contact_id: int, payload: ConsentIn):
     """Record marketing consent or an opt-out (an opt-out leaves every list)."""
     require(request.auth, "contact.edit")

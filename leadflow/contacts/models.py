@@ -29,10 +29,15 @@ class Company(TimeStamped):
     vat_number = models.CharField(_("VAT number"), max_length=30, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
     lifecycle = models.CharField(
-        _("lifecycle"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.PROSPECT
+        _("lifecycle"),
+        max_length=20,
+        choices=Lifecycle.choices,
+        default=Lifecycle.PROSPECT,
     )
     is_key_prospect = models.BooleanField(_("key prospect"), default=False)
-    last_sales_visit_at = models.DateTimeField(_("last sales visit"), null=True, blank=True)
+    last_sales_visit_at = models.DateTimeField(
+        _("last sales visit"), null=True, blank=True
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -48,9 +53,13 @@ class Contact(TimeStamped):
     name = models.CharField(_("name"), max_length=200)
     name_key = models.CharField(_("match key"), max_length=200, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    email_key = models.CharField(_("e-mail key"), max_length=254, blank=True, db_index=True)
+    email_key = models.CharField(
+        _("e-mail key"), max_length=254, blank=True, db_index=True
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    phone_key = models.CharField(_("phone key"), max_length=20, blank=True, db_index=True)
+    phone_key = models.CharField(
+        _("phone key"), max_length=20, blank=True, db_index=True
+    )
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -62,14 +71,26 @@ class Contact(TimeStamped):
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     language = models.CharField(_("language"), max_length=5, default="nl")
     lifecycle = models.CharField(
-        _("lifecycle"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.PROSPECT
+        _("lifecycle"),
+        max_length=20,
+        choices=Lifecycle.choices,
+        default=Lifecycle.PROSPECT,
     )
-    in_marketing_database = models.BooleanField(_("in marketing database"), default=False)
+    in_marketing_database = models.BooleanField(
+        _("in marketing database"), default=False
+    )
     marketing_consent = models.CharField(
-        _("marketing consent"), max_length=20, choices=Consent.choices, default=Consent.UNKNOWN
+        _("marketing consent"),
+        max_length=20,
+        choices=Consent.choices,
+        default=Consent.UNKNOWN,
     )
-    consent_changed_at = models.DateTimeField(_("consent changed at"), null=True, blank=True)
-    last_sales_visit_at = models.DateTimeField(_("last sales visit"), null=True, blank=True)
+    consent_changed_at = models.DateTimeField(
+        _("consent changed at"), null=True, blank=True
+    )
+    last_sales_visit_at = models.DateTimeField(
+        _("last sales visit"), null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -83,7 +104,9 @@ class Contact(TimeStamped):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["name"]
-        indexes = [models.Index(fields=["company", "name_key"], name="contact_company_name")]
+        indexes = [
+            models.Index(fields=["company", "name_key"], name="contact_company_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -101,23 +124,37 @@ class Contact(TimeStamped):
 class ContactToken(models.Model):
     """One word of a contact's name, for word-prefix lookups ('jans' finds 'Piet Janssens')."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="tokens")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="tokens"
+    )
     token = models.CharField(max_length=60, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["contact", "token"], name="contacttoken_unique")
+            models.UniqueConstraint(
+                fields=["contact", "token"], name="contacttoken_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class CompanyToken(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="tokens")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="tokens"
+    )
     token = models.CharField(max_length=60, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "token"], name="companytoken_unique")
+            models.UniqueConstraint(
+                fields=["company", "token"], name="companytoken_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class VisitKind(models.TextChoices):
@@ -140,7 +177,11 @@ class Visit(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -153,7 +194,8 @@ class Visit(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(contact__isnull=False) | models.Q(company__isnull=False),
+                condition=models.Q(contact__isnull=False)
+                | models.Q(company__isnull=False),
                 name="visit_has_subject",
             )
         ]

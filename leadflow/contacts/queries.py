@@ -10,7 +10,13 @@ from leadflow.accounts.models import User
 from leadflow.accounts.permissions import require
 from leadflow.contacts.models import Company, CompanyToken, Contact, ContactToken
 from leadflow.core.phone import normalise_phone
-from leadflow.core.text import company_key, name_key, normalise_email, prefix_filter, tokens
+from leadflow.core.text import (
+    company_key,
+    name_key,
+    normalise_email,
+    prefix_filter,
+    tokens,
+)
 
 MAX_MATCHES = 10
 _CANDIDATES = 50
@@ -33,7 +39,9 @@ def _token_prefix_ids(model, fk: str, words: list[str], limit: int) -> list[int]
         if not ids:
             break
         ids = list(
-            model.objects.filter(**{f"{fk}__in": ids}, **prefix_filter("token", word, vendor))
+            model.objects.filter(
+                **{f"{fk}__in": ids}, **prefix_filter("token", word, vendor)
+            )
             .values_list(fk, flat=True)
             .distinct()
         )
@@ -75,20 +83,37 @@ def find_matches(
 
     email_key = normalise_email(email)
     if email_key and "@" in email_key:
-        add(Contact.objects.filter(email_key=email_key).values_list("pk", flat=True)[:_CANDIDATES],
-            100, "email")
+        add(
+            Contact.objects.filter(email_key=email_key).values_list("pk", flat=True)[
+                :_CANDIDATES
+            ],
+            100,
+            "email",
+        )
     phone_key = normalise_phone(phone, country or None)
     if phone_key:
-        add(Contact.objects.filter(phone_key=phone_key).values_list("pk", flat=True)[:_CANDIDATES],
-            90, "phone")
+        add(
+            Contact.objects.filter(phone_key=phone_key).values_list("pk", flat=True)[
+                :_CANDIDATES
+            ],
+            90,
+            "phone",
+        )
     key = name_key(name)
     if len(key) >= 2:
-        exact = list(Contact.objects.filter(name_key=key).values_list("pk", flat=True)[:_CANDIDATES])
+        exact = list(
+            Contact.objects.filter(name_key=key).values_list("pk", flat=True)[
+                :_CANDIDATES
+            ]
+        )
         add(exact, 60, "name")
         words = sorted(tokens(name))
         if words:
             partial = [
-                i for i in _token_prefix_ids(ContactToken, "contact_id", words, _CANDIDATES)
+                i
+                for i in _token_prefix_ids(
+                    ContactToken, "contact_id", words, _CANDIDATES
+                )
                 if i not in exact
             ]
             add(partial, 30, "name")
@@ -97,16 +122,18 @@ def find_matches(
         companies = find_companies(company)
         if companies:
             add(
-                Contact.objects.filter(company__in=companies).values_list("pk", flat=True)[
-                    :_CANDIDATES
-                ],
+                Contact.objects.filter(company__in=companies).values_list(
+                    "pk", flat=True
+                )[:_CANDIDATES],
                 20,
                 "company",
             )
     if not matches:
         return [], companies
     ranked = sorted(matches.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
-    contacts = Contact.objects.select_related("company").in_bulk([cid for cid, _ in ranked])
+    contacts = Contact.objects.select_related("company").in_bulk(
+        [cid for cid, _ in ranked]
+    )
     result = []
     for cid, m in ranked:
         if cid in contacts:

@@ -5,6 +5,10 @@ from leadflow.contacts import views
 urlpatterns = [
     path("contacts/", views.contact_list, name="contact_list"),
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact_detail"),
-    path("contacts/<int:contact_id>/consent/", views.contact_consent, name="contact_consent"),
+    path(
+        "contacts/<int:contact_id>/consent/",
+        views.contact_consent,
+        name="contact_consent",
+    ),
     path("companies/<int:company_id>/", views.company_detail, name="company_detail"),
 ]

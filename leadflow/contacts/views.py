@@ -10,7 +10,11 @@ from django.views.decorators.http import require_POST
 from leadflow.accounts.permissions import has_capability, require
 from leadflow.audit.queries import timeline_for
 from leadflow.contacts.models import Consent
-from leadflow.contacts.queries import get_company_for_user, get_contact_for_user, list_contacts
+from leadflow.contacts.queries import (
+    get_company_for_user,
+    get_contact_for_user,
+    list_contacts,
+)
 from leadflow.core.errors import DomainError
 from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.queries import contact_history
@@ -31,13 +35,17 @@ def contact_list(request):
 @login_required
 def contact_detail(request, contact_id: int):
     contact = get_contact_for_user(request.user, contact_id)
-    return render(request, "contacts/detail.html", {
-        "contact": contact,
-        "history": contact_history(contact, limit=20),
-        "timeline": timeline_for(contact),
-        "consent_choices": Consent.choices,
-        "can_edit": has_capability(request.user, "contact.edit"),
-    })
+    return render(
+        request,
+        "contacts/detail.html",
+        {
+            "contact": contact,
+            "history": contact_history(contact, limit=20),
+            "timeline": timeline_for(contact),
+            "consent_choices": Consent.choices,
+            "can_edit": has_capability(request.user, "contact.edit"),
+        },
+    )
 
 
 @login_required
@@ -47,7 +55,9 @@ def contact_consent(request, contact_id: int):
     contact = get_contact_for_user(request.user, contact_id)
     try:
         record_consent(
-            contact, actor=request.user, consent=request.POST.get("consent", ""),
+            contact,
+            actor=request.user,
+            consent=request.POST.get("consent", ""),
             reason=(request.POST.get("reason") or "")[:500],
         )
     except DomainError as exc:
@@ -60,11 +70,18 @@ def contact_consent(request, contact_id: int):
 @login_required
 def company_detail(request, company_id: int):
     company = get_company_for_user(request.user, company_id)
-    return render(request, "contacts/company.html", {
-        "company": company,
-        "contacts": company.contacts.order_by("name_key")[:100],
-        "inquiries": Inquiry.objects.filter(company=company)
-        .select_related("contact", "channel").order_by("-received_at")[:20],
-        "orders": Order.objects.filter(company=company).order_by("-ordered_at")[:20],
-        "timeline": timeline_for(company),
-    })
+    return render(
+        request,
+        "contacts/company.html",
+        {
+            "company": company,
+            "contacts": company.contacts.order_by("name_key")[:100],
+            "inquiries": Inquiry.objects.filter(company=company)
+            .select_related("contact", "channel")
+            .order_by("-received_at")[:20],
+            "orders": Order.objects.filter(company=company).order_by("-ordered_at")[
+                :20
+            ],
+            "timeline": timeline_for(company),
+        },
+    )

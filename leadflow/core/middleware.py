@@ -21,9 +21,13 @@ class DatabaseErrorMiddleware:
         if not isinstance(exception, OperationalError):
             return None
         logger.exception("database unavailable or busy")
-        message = _("The database is busy or unavailable. Nothing was saved; try again.")
+        message = _(
+            "The database is busy or unavailable. Nothing was saved; try again."
+        )
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message, "code": "database_busy"}, status=503)
+            return JsonResponse(
+                {"detail": message, "code": "database_busy"}, status=503
+            )
         response = TemplateResponse(
             request, "core/error.html", {"message": message}, status=503
         )

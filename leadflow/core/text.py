@@ -6,8 +6,25 @@ import unicodedata
 _NON_WORD = re.compile(r"[^a-z0-9@.+_-]+")
 _SPACES = re.compile(r"\s+")
 _LEGAL_FORMS = {
-    "bv", "bvba", "nv", "sa", "vof", "cv", "cvba", "srl", "sprl", "vzw", "asbl",
-    "ltd", "gmbh", "inc", "llc", "bv.", "nv.", "commv", "comm.v",
+    "bv",
+    "bvba",
+    "nv",
+    "sa",
+    "vof",
+    "cv",
+    "cvba",
+    "srl",
+    "sprl",
+    "vzw",
+    "asbl",
+    "ltd",
+    "gmbh",
+    "inc",
+    "llc",
+    "bv.",
+    "nv.",
+    "commv",
+    "comm.v",
 }
 
 

@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.accounts.models import Department, User
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.actions import changed_fields, record_event
-from leadflow.contacts.actions import ContactData, create_contact, put_in_marketing_database
+from leadflow.contacts.actions import (
+    ContactData,
+    create_contact,
+    put_in_marketing_database,
+)
 from leadflow.contacts.models import Company, Contact, Lifecycle
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.lifecycle import apply_transition
@@ -48,10 +52,14 @@ def resolve_channel(value: str | Channel) -> Channel:
         else None
     )
     if channel is None:
-        known = ", ".join(Channel.objects.filter(is_active=True).values_list("code", flat=True))
+        known = ", ".join(
+            Channel.objects.filter(is_active=True).values_list("code", flat=True)
+        )
         raise ValidationFailed(
             _("Unknown channel %(value)r. Known channels: %(known)s."),
-            code="unknown_channel", value=text, known=known,
+            code="unknown_channel",
+            value=text,
+            known=known,
         )
     return channel
 
@@ -66,7 +74,8 @@ def resolve_campaign(value: str | Campaign | None) -> Campaign | None:
     if campaign is None:
         raise ValidationFailed(
             _("Unknown campaign %(value)r. An administrator can add it."),
-            code="unknown_campaign", value=text,
+            code="unknown_campaign",
+            value=text,
         )
     return campaign
 
@@ -80,8 +89,10 @@ def resolve_user(username: str | User | None, *, label: str) -> User | None:
     user = User.objects.filter(username=text, is_active=True).first()
     if user is None:
         raise ValidationFailed(
-            _("Unknown user %(value)r for %(label)s."), code="unknown_user",
-            value=text, label=label,
+            _("Unknown user %(value)r for %(label)s."),
+            code="unknown_user",
+            value=text,
+            label=label,
         )
     return user
 
@@ -155,10 +166,13 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
     received_at = data.received_at or now
     if received_at > now + timezone.timedelta(minutes=5):
         raise ValidationFailed(
-            _("The inquiry cannot be received in the future."), code="received_in_future"
+            _("The inquiry cannot be received in the future."),
+            code="received_in_future",
         )
     if data.contact_id is not None:
-        contact = Contact.objects.select_related("company").filter(pk=data.contact_id).first()
+        contact = (
+            Contact.objects.select_related("company").filter(pk=data.contact_id).first()
+        )
         if contact is None:
             raise ValidationFailed(_("Unknown contact."), code="unknown_contact")
     elif data.contact is not None:
@@ -166,7 +180,9 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
             data.contact, actor=actor
         )
     else:
-        raise ValidationFailed(_("Say who asked the question."), code="contact_required")
+        raise ValidationFailed(
+            _("Say who asked the question."), code="contact_required"
+        )
     prompted = data.prompted
     if prompted is None:
         prompted = bool(campaign) or channel.prompted_by_default
@@ -194,8 +210,15 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
     return inquiry
 
 
-EDITABLE_INQUIRY_FIELDS = ("summary", "channel", "campaign", "referrer", "prompted",
-                           "department", "received_at")
+EDITABLE_INQUIRY_FIELDS = (
+    "summary",
+    "channel",
+    "campaign",
+    "referrer",
+    "prompted",
+    "department",
+    "received_at",
+)
 
 
 @transaction.atomic
@@ -203,8 +226,10 @@ def update_inquiry(inquiry: Inquiry, *, actor: User, version: int, **values) -> 
     """Correct an open inquiry's details; a closed one refuses, a stale version conflicts."""
     unknown = set(values) - set(EDITABLE_INQUIRY_FIELDS)
     if unknown:
-        raise ValidationFailed(_("These fields cannot be changed: %(fields)s"),
-                               fields=", ".join(sorted(unknown)))
+        raise ValidationFailed(
+            _("These fields cannot be changed: %(fields)s"),
+            fields=", ".join(sorted(unknown)),
+        )
     locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
     if locked.status != InquiryStatus.OPEN:
         raise InquiryClosed()
@@ -225,7 +250,9 @@ def update_inquiry(inquiry: Inquiry, *, actor: User, version: int, **values) -> 
         setattr(locked, key, value)
     locked.version += 1
     locked.save(update_fields=[*new, "version", "updated_at"])
-    record_event(actor=actor, subject=locked, event_type="inquiry.updated", old=old, new=new)
+    record_event(
+        actor=actor, subject=locked, event_type="inquiry.updated", old=old, new=new
+    )
     return locked
 
 
@@ -234,7 +261,8 @@ def assign_inquiry(inquiry: Inquiry, *, actor: User, assignee: User | None) -> I
     """Give an open inquiry to a colleague of inside sales to assess."""
     if assignee is not None and not has_capability(assignee, "inquiry.triage"):
         raise ValidationFailed(
-            _("%(user)s cannot assess inquiries."), code="assignee_not_allowed",
+            _("%(user)s cannot assess inquiries."),
+            code="assignee_not_allowed",
             user=str(assignee),
         )
     locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
@@ -247,8 +275,11 @@ def assign_inquiry(inquiry: Inquiry, *, actor: User, assignee: User | None) -> I
     locked.version += 1
     locked.save(update_fields=["assignee", "version", "updated_at"])
     record_event(
-        actor=actor, subject=locked, event_type="inquiry.assigned",
-        old={"assignee": old}, new={"assignee": str(assignee) if assignee else None},
+        actor=actor,
+        subject=locked,
+        event_type="inquiry.assigned",
+        old={"assignee": old},
+        new={"assignee": str(assignee) if assignee else None},
     )
     return locked
 
@@ -277,21 +308,30 @@ def close_inquiry(
     """
     if outcome not in Outcome.values:
         raise ValidationFailed(
-            _("Choose an outcome: qualified, nurture or archived."), code="invalid_outcome"
+            _("Choose an outcome: qualified, nurture or archived."),
+            code="invalid_outcome",
         )
     reason = (reason or "").strip()
     if reason_required(outcome) and not reason:
         raise ValidationFailed(
             _("Say why the inquiry is archived."), code="reason_required"
         )
-    owner_user = resolve_user(owner, label=_("owner")) if isinstance(owner, str) else owner
+    owner_user = (
+        resolve_user(owner, label=_("owner")) if isinstance(owner, str) else owner
+    )
     if outcome == Outcome.QUALIFIED:
-        if owner_user is None and actor is not None and has_capability(actor, "opportunity.own"):
+        if (
+            owner_user is None
+            and actor is not None
+            and has_capability(actor, "opportunity.own")
+        ):
             owner_user = actor
         owner_user = check_owner(owner_user)
     lists = []
     if outcome == Outcome.NURTURE:
-        lists = get_or_create_lists(marketing_lists or [DEFAULT_NURTURE_LIST], actor=actor)
+        lists = get_or_create_lists(
+            marketing_lists or [DEFAULT_NURTURE_LIST], actor=actor
+        )
     if inquiry.status != InquiryStatus.OPEN:
         raise InquiryClosed()
     now = timezone.now()
@@ -335,7 +375,10 @@ def close_inquiry(
         )
     elif outcome == Outcome.NURTURE:
         subscribe_contact(
-            contact, actor=actor_or_none, lists=lists, source=f"inquiry #{inquiry.pk}",
+            contact,
+            actor=actor_or_none,
+            lists=lists,
+            source=f"inquiry #{inquiry.pk}",
             reason=reason,
         )
     put_in_marketing_database(
@@ -373,7 +416,9 @@ def book_order(
             _("A re-order needs a known contact or company."), code="customer_required"
         )
     if amount is not None and amount < 0:
-        raise ValidationFailed(_("The amount cannot be negative."), code="negative_amount")
+        raise ValidationFailed(
+            _("The amount cannot be negative."), code="negative_amount"
+        )
     if company is None and contact is not None:
         company = contact.company
     order = Order.objects.create(
@@ -388,17 +433,27 @@ def book_order(
     )
     customer = company or contact
     record_event(
-        actor=actor, subject=customer, event_type="order.booked",
-        new={"order": order.pk, "description": description[:200],
-             "amount": str(amount) if amount is not None else None},
+        actor=actor,
+        subject=customer,
+        event_type="order.booked",
+        new={
+            "order": order.pk,
+            "description": description[:200],
+            "amount": str(amount) if amount is not None else None,
+        },
     )
     if customer.lifecycle != Lifecycle.CUSTOMER:
         old = customer.lifecycle
-        type(customer).objects.filter(pk=customer.pk).update(lifecycle=Lifecycle.CUSTOMER)
+        type(customer).objects.filter(pk=customer.pk).update(
+            lifecycle=Lifecycle.CUSTOMER
+        )
         customer.lifecycle = Lifecycle.CUSTOMER
         record_event(
-            actor=actor, subject=customer, event_type="lifecycle.changed",
-            old={"lifecycle": old}, new={"lifecycle": Lifecycle.CUSTOMER},
+            actor=actor,
+            subject=customer,
+            event_type="lifecycle.changed",
+            old={"lifecycle": old},
+            new={"lifecycle": Lifecycle.CUSTOMER},
             reason=f"order #{order.pk}",
         )
     return order
@@ -420,6 +475,8 @@ def hand_over_question(
         )
     channel_obj = resolve_channel(channel) if channel else None
     return log_handover(
-        opportunity, actor=actor, question=question,
+        opportunity,
+        actor=actor,
+        question=question,
         channel=channel_obj.code if channel_obj else "",
     )

@@ -5,7 +5,14 @@ from leadflow.intake.models import Campaign, Channel
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_nl", "order", "prompted_by_default", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "name_nl",
+        "order",
+        "prompted_by_default",
+        "is_active",
+    )
     list_editable = ("order", "is_active")
 
 

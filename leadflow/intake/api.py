@@ -60,8 +60,12 @@ def register(request, payload: InquiryIn):
             name=payload.contact.name,
             email=payload.contact.email or "",
             phone=payload.contact.phone or "",
-            company_name=payload.contact.company.name if payload.contact.company else "",
-            company_size=payload.contact.company.size if payload.contact.company else None,
+            company_name=payload.contact.company.name
+            if payload.contact.company
+            else "",
+            company_size=payload.contact.company.size
+            if payload.contact.company
+            else None,
             job_title=payload.contact.job_title or "",
         )
     if payload.contact_id is not None:
@@ -116,7 +120,9 @@ def inquiry_patch(request, inquiry_id: int, payload: InquiryPatch):
     """Correct an open inquiry (send the version you read: 409 if it changed since)."""
     inquiry = get_inquiry_for_user(request.auth, inquiry_id, write=True)
     values = payload.dict(exclude_unset=True, exclude={"version"})
-    actions.update_inquiry(inquiry, actor=request.auth, version=payload.version, **values)
+    actions.update_inquiry(
+        inquiry, actor=request.auth, version=payload.version, **values
+    )
     return inquiry_out(get_inquiry_for_user(request.auth, inquiry_id))
 
 
@@ -142,8 +148,14 @@ def close(request, inquiry_id: int, payload: CloseIn):
         expected_value=payload.expected_value,
     )
     closed = get_inquiry_for_user(request.auth, inquiry_id)
-    opportunity = getattr(closed, "opportunity", None) if closed.outcome == "qualified" else None
-    lists = closed.transitions.filter(to_state="closed").values_list("data", flat=True).first()
+    opportunity = (
+        getattr(closed, "opportunity", None) if closed.outcome == "qualified" else None
+    )
+    lists = (
+        closed.transitions.filter(to_state="closed")
+        .values_list("data", flat=True)
+        .first()
+    )
     return {
         "id": closed.pk,
         "status": closed.status,
@@ -169,8 +181,13 @@ def intake_lookup(request, payload: LookupIn):
             for h in result.contacts
         ],
         "companies": [
-            {"id": c.pk, "name": c.name, "size": c.size, "lifecycle": c.lifecycle,
-             "is_key_prospect": c.is_key_prospect}
+            {
+                "id": c.pk,
+                "name": c.name,
+                "size": c.size,
+                "lifecycle": c.lifecycle,
+                "is_key_prospect": c.is_key_prospect,
+            }
             for c in result.companies
         ],
     }
@@ -181,14 +198,21 @@ def create_order(request, payload: OrderIn):
     """Book a re-order or repeat purchase for a known contact or company."""
     require(request.auth, "order.book")
     contact = (
-        get_object_or_404(Contact.objects.select_related("company"), pk=payload.contact_id)
+        get_object_or_404(
+            Contact.objects.select_related("company"), pk=payload.contact_id
+        )
         if payload.contact_id
         else None
     )
-    company = get_object_or_404(Company, pk=payload.company_id) if payload.company_id else None
+    company = (
+        get_object_or_404(Company, pk=payload.company_id)
+        if payload.company_id
+        else None
+    )
     if contact and company and contact.company_id and contact.company_id != company.pk:
         raise ValidationFailed(
-            "The contact does not work at that company.", code="contact_company_mismatch"
+            "The contact does not work at that company.",
+            code="contact_company_mismatch",
         )
     order = actions.book_order(
         actor=request.auth,
@@ -204,8 +228,12 @@ def create_order(request, payload: OrderIn):
 
 
 @router.get("/orders", response={200: dict, **ERRORS})
-def orders(request, params: Query[PageParams], contact_id: int | None = None,
-           company_id: int | None = None):
+def orders(
+    request,
+    params: Query[PageParams],
+    contact_id: int | None = None,
+    company_id: int | None = None,
+):
     require(request.auth, "order.book")
     qs = Order.objects.select_related("booked_by").order_by("-ordered_at", "-id")
     if contact_id:
@@ -220,7 +248,10 @@ def handover(request, opportunity_id: int, payload: HandoverIn):
     """The requester is in a running sales process: log the question there, notify the owner."""
     opportunity = get_opportunity_for_handover(request.auth, opportunity_id)
     actions.hand_over_question(
-        opportunity, actor=request.auth, question=payload.question, channel=payload.channel
+        opportunity,
+        actor=request.auth,
+        question=payload.question,
+        channel=payload.channel,
     )
     return {"id": opportunity.pk, "owner": opportunity.owner.username, "logged": True}
 

@@ -21,33 +21,46 @@ class RegisterInquiryForm(forms.Form):
         label=_("Employees"), required=False, min_value=0, max_value=10_000_000
     )
     summary = forms.CharField(
-        label=_("The question"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000
+        label=_("The question"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10_000,
     )
     channel = forms.ModelChoiceField(
         label=_("Channel"), queryset=Channel.objects.filter(is_active=True)
     )
     campaign = forms.ModelChoiceField(
-        label=_("Campaign"), queryset=Campaign.objects.filter(is_active=True), required=False
+        label=_("Campaign"),
+        queryset=Campaign.objects.filter(is_active=True),
+        required=False,
     )
     referrer = forms.CharField(label=_("Referred by"), max_length=200, required=False)
     prompted = forms.TypedChoiceField(
         label=_("Prompted by us?"),
-        choices=[("", _("Decide from channel/campaign")), ("yes", _("Yes, prompted")),
-                 ("no", _("No, spontaneous"))],
+        choices=[
+            ("", _("Decide from channel/campaign")),
+            ("yes", _("Yes, prompted")),
+            ("no", _("No, spontaneous")),
+        ],
         required=False,
         coerce=lambda v: {"yes": True, "no": False}.get(v),
         empty_value=None,
     )
     received_by = forms.ModelChoiceField(
-        label=_("Received by"), queryset=User.objects.filter(is_active=True), required=False
+        label=_("Received by"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
     )
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.filter(is_active=True), required=False
+        label=_("Department"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
     )
     received_at = forms.DateTimeField(
         label=_("Received at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -71,21 +84,30 @@ class CloseInquiryForm(forms.Form):
         label=_("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
     )
     owner = forms.ModelChoiceField(
-        label=_("Owner of the qualified lead"), queryset=User.objects.none(), required=False
+        label=_("Owner of the qualified lead"),
+        queryset=User.objects.none(),
+        required=False,
     )
     expected_value = forms.DecimalField(
-        label=_("Expected value (€)"), required=False, min_value=0, max_digits=14,
+        label=_("Expected value (€)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
         decimal_places=2,
     )
     marketing_lists = forms.ModelMultipleChoiceField(
-        label=_("Marketing lists"), queryset=active_lists(), required=False,
+        label=_("Marketing lists"),
+        queryset=active_lists(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     new_lists = forms.CharField(
         label=_("New lists (comma-separated)"), max_length=500, required=False
     )
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
         max_length=5000,
     )
 
@@ -98,7 +120,9 @@ class CloseInquiryForm(forms.Form):
 
     def list_names(self) -> list[str]:
         names = [m.name for m in self.cleaned_data.get("marketing_lists") or []]
-        names += [n.strip() for n in (self.cleaned_data.get("new_lists") or "").split(",")]
+        names += [
+            n.strip() for n in (self.cleaned_data.get("new_lists") or "").split(",")
+        ]
         return [n for n in names if n]
 
 
@@ -118,14 +142,22 @@ class OrderForm(forms.Form):
     contact_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     company_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     description = forms.CharField(
-        label=_("What was ordered"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label=_("What was ordered"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
     )
     amount = forms.DecimalField(
-        label=_("Amount (€)"), required=False, min_value=0, max_digits=14, decimal_places=2
+        label=_("Amount (€)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
     )
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.filter(is_active=True), required=False
+        label=_("Channel"),
+        queryset=Channel.objects.filter(is_active=True),
+        required=False,
     )
 
 
@@ -145,7 +177,10 @@ class TriageFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        users = User.objects.filter(is_active=True, role__in=CAPABILITIES["inquiry.triage"])
+        users = User.objects.filter(
+            is_active=True, role__in=CAPABILITIES["inquiry.triage"]
+        )
         self.fields["assignee"].choices = [
-            ("", _("Anyone")), ("none", _("Nobody yet"))
+            ("", _("Anyone")),
+            ("none", _("Nobody yet")),
         ] + [(str(u.pk), str(u)) for u in users]

@@ -35,7 +35,11 @@ class Channel(models.Model):
 class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=150, unique=True)
     channel = models.ForeignKey(
-        Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL
+        Channel,
+        verbose_name=_("channel"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
@@ -114,9 +118,14 @@ class Inquiry(TimeStamped):
         related_name="assigned_inquiries",
     )
     status = models.CharField(
-        _("status"), max_length=10, choices=InquiryStatus.choices, default=InquiryStatus.OPEN
+        _("status"),
+        max_length=10,
+        choices=InquiryStatus.choices,
+        default=InquiryStatus.OPEN,
     )
-    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, blank=True
+    )
     close_reason = models.TextField(_("reason"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -128,7 +137,11 @@ class Inquiry(TimeStamped):
         related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     version = models.PositiveIntegerField(default=1)
 
@@ -159,11 +172,17 @@ class Inquiry(TimeStamped):
                 name="inquiry_open_assignee",
                 condition=models.Q(status="open"),
             ),
-            models.Index(fields=["status", "received_at"], name="inquiry_status_received"),
+            models.Index(
+                fields=["status", "received_at"], name="inquiry_status_received"
+            ),
             models.Index(fields=["contact", "-received_at"], name="inquiry_contact"),
             models.Index(fields=["company", "-received_at"], name="inquiry_company"),
-            models.Index(fields=["received_by", "-received_at"], name="inquiry_received_by"),
-            models.Index(fields=["created_by", "-received_at"], name="inquiry_created_by"),
+            models.Index(
+                fields=["received_by", "-received_at"], name="inquiry_received_by"
+            ),
+            models.Index(
+                fields=["created_by", "-received_at"], name="inquiry_created_by"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -209,9 +228,15 @@ class Inquiry(TimeStamped):
 
 
 class InquiryTransition(Transition):
-    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="transitions")
+    inquiry = models.ForeignKey(
+        Inquiry, on_delete=models.PROTECT, related_name="transitions"
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta(Transition.Meta):
@@ -253,7 +278,11 @@ class Order(TimeStamped):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     ordered_at = models.DateTimeField(_("ordered at"))
     channel = models.ForeignKey(
-        Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.PROTECT,
+        Channel,
+        verbose_name=_("channel"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     booked_by = models.ForeignKey(
@@ -276,7 +305,8 @@ class Order(TimeStamped):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(contact__isnull=False) | models.Q(company__isnull=False),
+                condition=models.Q(contact__isnull=False)
+                | models.Q(company__isnull=False),
                 name="order_has_customer",
             ),
             models.CheckConstraint(

@@ -25,14 +25,22 @@ HISTORY_LIMIT = 10
 def visible_inquiries(user: User) -> QuerySet[Inquiry]:
     """Inside sales, directors, admins and marketing see all; others what they took in."""
     qs = Inquiry.objects.select_related(
-        "contact", "company", "channel", "campaign", "assignee", "received_by", "department"
+        "contact",
+        "company",
+        "channel",
+        "campaign",
+        "assignee",
+        "received_by",
+        "department",
     )
     if has_capability(user, "inquiry.view_all"):
         return qs
     return qs.filter(Q(received_by=user) | Q(created_by=user) | Q(assignee=user))
 
 
-def get_inquiry_for_user(user: User, inquiry_id: int, *, write: bool = False) -> Inquiry:
+def get_inquiry_for_user(
+    user: User, inquiry_id: int, *, write: bool = False
+) -> Inquiry:
     """404 when the user may not see it; 403 when they may see but not assess it."""
     inquiry = get_object_or_404(visible_inquiries(user), pk=inquiry_id)
     if write:
@@ -106,13 +114,22 @@ class ContactHistory:
 
     @property
     def last_sales_visit_at(self):
-        dates = [d for d in (self.contact.last_sales_visit_at,
-                             self.contact.company.last_sales_visit_at
-                             if self.contact.company_id else None) if d]
+        dates = [
+            d
+            for d in (
+                self.contact.last_sales_visit_at,
+                self.contact.company.last_sales_visit_at
+                if self.contact.company_id
+                else None,
+            )
+            if d
+        ]
         return max(dates) if dates else None
 
 
-def _latest_per(qs: QuerySet, partition: str, order: str, ids: list[int], limit: int) -> list:
+def _latest_per(
+    qs: QuerySet, partition: str, order: str, ids: list[int], limit: int
+) -> list:
     """The newest ``limit`` rows per ``partition`` value in one query (window function)."""
     if not ids:
         return []
@@ -122,7 +139,9 @@ def _latest_per(qs: QuerySet, partition: str, order: str, ids: list[int], limit:
     return list(ranked.filter(_rank__lte=limit).order_by(F(order).desc()))
 
 
-def histories_for(contacts: list[Contact], *, limit: int = HISTORY_LIMIT) -> list[ContactHistory]:
+def histories_for(
+    contacts: list[Contact], *, limit: int = HISTORY_LIMIT
+) -> list[ContactHistory]:
     """The intake history of several people in a fixed number of queries (no N+1).
 
     Orders, visits and running qualified leads belong to the company when the
@@ -133,16 +152,29 @@ def histories_for(contacts: list[Contact], *, limit: int = HISTORY_LIMIT) -> lis
     loose_ids = [c.pk for c in contacts if not c.company_id]
     inquiries = _latest_per(
         Inquiry.objects.select_related("channel", "opportunity__owner"),
-        "contact_id", "received_at", contact_ids, limit,
+        "contact_id",
+        "received_at",
+        contact_ids,
+        limit,
     )
-    orders = _latest_per(Order.objects.all(), "company_id", "ordered_at", company_ids, limit)
+    orders = _latest_per(
+        Order.objects.all(), "company_id", "ordered_at", company_ids, limit
+    )
     orders += _latest_per(
-        Order.objects.filter(company__isnull=True), "contact_id", "ordered_at", loose_ids, limit
+        Order.objects.filter(company__isnull=True),
+        "contact_id",
+        "ordered_at",
+        loose_ids,
+        limit,
     )
     web = Visit.objects.filter(kind=VisitKind.WEBSITE)
     visits = _latest_per(web, "company_id", "at", company_ids, limit)
-    visits += _latest_per(web.filter(company__isnull=True), "contact_id", "at", loose_ids, limit)
-    opportunities = list(open_for_contacts(contact_ids, company_ids)[: limit * len(contacts)])
+    visits += _latest_per(
+        web.filter(company__isnull=True), "contact_id", "at", loose_ids, limit
+    )
+    opportunities = list(
+        open_for_contacts(contact_ids, company_ids)[: limit * len(contacts)]
+    )
     memberships: dict[int, list[str]] = {}
     for cid, name in (
         ListMembership.objects.filter(contact_id__in=contact_ids)
@@ -154,15 +186,19 @@ def histories_for(contacts: list[Contact], *, limit: int = HISTORY_LIMIT) -> lis
     def mine(rows, contact):
         if contact.company_id:
             return [r for r in rows if r.company_id == contact.company_id][:limit]
-        return [r for r in rows if r.contact_id == contact.pk and not r.company_id][:limit]
+        return [r for r in rows if r.contact_id == contact.pk and not r.company_id][
+            :limit
+        ]
 
     return [
         ContactHistory(
             contact=c,
             inquiries=[i for i in inquiries if i.contact_id == c.pk],
             open_opportunities=[
-                o for o in opportunities
-                if o.contact_id == c.pk or (c.company_id and o.company_id == c.company_id)
+                o
+                for o in opportunities
+                if o.contact_id == c.pk
+                or (c.company_id and o.company_id == c.company_id)
             ][:limit],
             orders=mine(orders, c),
             website_visits=mine(visits, c),
@@ -193,15 +229,16 @@ def lookup(
 ) -> LookupResult:
     """Matches for what is being typed at intake, each with its history."""
     require(user, "inquiry.register")
-    matches, companies = find_matches(email=email, phone=phone, name=name, company=company)
+    matches, companies = find_matches(
+        email=email, phone=phone, name=name, company=company
+    )
     contacts = [m.contact for m in matches]
     histories = (
-        histories_for(contacts, limit=5) if with_history
+        histories_for(contacts, limit=5)
+        if with_history
         else [ContactHistory(contact=c) for c in contacts]
     )
     for history, m in zip(histories, matches, strict=True):
         history.score = m.score
         history.reasons = sorted(set(m.reasons))
     return LookupResult(contacts=histories, companies=companies)
-
-

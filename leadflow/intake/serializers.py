@@ -5,7 +5,11 @@ from leadflow.intake.queries import ContactHistory, age_in_working_hours, is_ove
 
 
 def inquiry_out(inquiry: Inquiry) -> dict:
-    opportunity = getattr(inquiry, "opportunity", None) if inquiry.outcome == "qualified" else None
+    opportunity = (
+        getattr(inquiry, "opportunity", None)
+        if inquiry.outcome == "qualified"
+        else None
+    )
     return {
         "id": inquiry.pk,
         "status": inquiry.status,
@@ -85,12 +89,18 @@ def contact_out(history: ContactHistory) -> dict:
             for o in history.open_opportunities
         ],
         "orders": [
-            {"id": o.pk, "description": o.description[:300], "amount": o.amount,
-             "ordered_at": o.ordered_at, "reference": o.reference}
+            {
+                "id": o.pk,
+                "description": o.description[:300],
+                "amount": o.amount,
+                "ordered_at": o.ordered_at,
+                "reference": o.reference,
+            }
             for o in history.orders
         ],
         "website_visits": [
-            {"at": v.at, "url": v.url, "source": v.source} for v in history.website_visits
+            {"at": v.at, "url": v.url, "source": v.source}
+            for v in history.website_visits
         ],
         "version": c.version,
     }

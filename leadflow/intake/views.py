@@ -61,9 +61,14 @@ def inquiry_new(request):
                     summary=d["summary"],
                     channel=d["channel"],
                     contact_id=d["contact_id"] or None,
-                    contact=None if d["contact_id"] else ContactData(
-                        name=d["name"], email=d["email"], phone=d["phone"],
-                        company_name=d["company"], company_size=d["company_size"],
+                    contact=None
+                    if d["contact_id"]
+                    else ContactData(
+                        name=d["name"],
+                        email=d["email"],
+                        phone=d["phone"],
+                        company_name=d["company"],
+                        company_size=d["company_size"],
                     ),
                     campaign=d["campaign"],
                     referrer=d["referrer"],
@@ -84,12 +89,18 @@ def inquiry_new(request):
     matches = None
     if request.method == "POST":
         matches = _lookup_for(request, request.POST)
-    return render(request, "intake/new.html", {"form": form, "result": matches,
-                                               "selected": request.POST.get("contact_id")})
+    return render(
+        request,
+        "intake/new.html",
+        {"form": form, "result": matches, "selected": request.POST.get("contact_id")},
+    )
 
 
 def _lookup_for(request, data):
-    fields = {k: (data.get(k) or "").strip()[:200] for k in ("name", "email", "phone", "company")}
+    fields = {
+        k: (data.get(k) or "").strip()[:200]
+        for k in ("name", "email", "phone", "company")
+    }
     if not any(len(v) >= 2 for v in fields.values()):
         return None
     return lookup(request.user, **fields)
@@ -100,10 +111,14 @@ def _lookup_for(request, data):
 def intake_lookup(request):
     """HTMX: the matches panel, refreshed while the requester's details are typed."""
     require(request.user, "inquiry.register")
-    return render(request, "intake/new.html#matches", {
-        "result": _lookup_for(request, request.GET),
-        "selected": request.GET.get("contact_id"),
-    })
+    return render(
+        request,
+        "intake/new.html#matches",
+        {
+            "result": _lookup_for(request, request.GET),
+            "selected": request.GET.get("contact_id"),
+        },
+    )
 
 
 @login_required
@@ -114,9 +129,12 @@ def handover(request, opportunity_id: int):
     question = request.POST.get("question") or request.POST.get("summary") or ""
     try:
         actions.hand_over_question(
-            opportunity, actor=request.user, question=question,
+            opportunity,
+            actor=request.user,
+            question=question,
             channel=Channel.objects.filter(
-                pk=request.POST.get("channel") if str(request.POST.get("channel")).isdigit()
+                pk=request.POST.get("channel")
+                if str(request.POST.get("channel")).isdigit()
                 else None
             ).first(),
         )
@@ -138,23 +156,38 @@ def order_new(request):
     contact_id = request.POST.get("order_contact") or request.GET.get("contact")
     prefill = request.method == "POST" and "order_contact" in request.POST
     if prefill:
-        form = OrderForm(initial={"contact_id": contact_id,
-                                  "description": request.POST.get("summary", "")})
+        form = OrderForm(
+            initial={
+                "contact_id": contact_id,
+                "description": request.POST.get("summary", ""),
+            }
+        )
     else:
         form = OrderForm(request.POST or None, initial={"contact_id": contact_id})
     contact = (
         Contact.objects.select_related("company").filter(pk=contact_id).first()
-        if str(contact_id or "").isdigit() else None
+        if str(contact_id or "").isdigit()
+        else None
     )
     if request.method == "POST" and not prefill and form.is_valid():
         d = form.cleaned_data
-        contact = Contact.objects.select_related("company").filter(pk=d["contact_id"]).first()
-        company = Company.objects.filter(pk=d["company_id"]).first() if d["company_id"] else None
+        contact = (
+            Contact.objects.select_related("company").filter(pk=d["contact_id"]).first()
+        )
+        company = (
+            Company.objects.filter(pk=d["company_id"]).first()
+            if d["company_id"]
+            else None
+        )
         try:
             order = actions.book_order(
-                actor=request.user, contact=contact, company=company,
-                description=d["description"], amount=d["amount"],
-                reference=d["reference"], channel=d["channel"],
+                actor=request.user,
+                contact=contact,
+                company=company,
+                description=d["description"],
+                amount=d["amount"],
+                reference=d["reference"],
+                channel=d["channel"],
             )
         except DomainError as exc:
             form.add_error(None, str(exc))
@@ -162,8 +195,11 @@ def order_new(request):
             messages.success(request, _("Re-order #%(id)s booked.") % {"id": order.pk})
             return redirect("order_list")
     history = contact_history(contact) if contact else None
-    return render(request, "intake/order_new.html",
-                  {"form": form, "contact": contact, "history": history})
+    return render(
+        request,
+        "intake/order_new.html",
+        {"form": form, "contact": contact, "history": history},
+    )
 
 
 @login_required
@@ -179,8 +215,10 @@ def order_list(request):
 @login_required
 def triage(request):
     """Step 2: the inbox of open inquiries, oldest first, with filters."""
-    if not (has_capability(request.user, "inquiry.triage")
-            or has_capability(request.user, "inquiry.view_all")):
+    if not (
+        has_capability(request.user, "inquiry.triage")
+        or has_capability(request.user, "inquiry.view_all")
+    ):
         require(request.user, "inquiry.triage")
     form = TriageFilterForm(request.GET or None)
     filters = QueueFilters()
@@ -202,10 +240,17 @@ def triage(request):
         inquiry.overdue = inquiry.is_open and inquiry.age > target
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "intake/triage.html", {
-        "form": form, "page": page, "target": target, "query": query.urlencode(),
-        "status": filters.status,
-    })
+    return render(
+        request,
+        "intake/triage.html",
+        {
+            "form": form,
+            "page": page,
+            "target": target,
+            "query": query.urlencode(),
+            "status": filters.status,
+        },
+    )
 
 
 def _detail_context(request, inquiry, close_form=None, assign_form=None, error=None):
@@ -217,14 +262,18 @@ def _detail_context(request, inquiry, close_form=None, assign_form=None, error=N
         "history": contact_history(inquiry.contact),
         "timeline": timeline_for(inquiry, inquiry.transitions.all()),
         "can_triage": can_triage,
-        "close_form": close_form or CloseInquiryForm(
+        "close_form": close_form
+        or CloseInquiryForm(
             initial={"owner": request.user.pk}
-            if has_capability(request.user, "opportunity.own") else None
+            if has_capability(request.user, "opportunity.own")
+            else None
         ),
-        "assign_form": assign_form or AssignForm(initial={"assignee": inquiry.assignee_id}),
+        "assign_form": assign_form
+        or AssignForm(initial={"assignee": inquiry.assignee_id}),
         "close_error": error,
         "opportunity": getattr(inquiry, "opportunity", None)
-        if inquiry.outcome == "qualified" else None,
+        if inquiry.outcome == "qualified"
+        else None,
     }
 
 
@@ -245,20 +294,31 @@ def inquiry_close(request, inquiry_id: int):
         d = form.cleaned_data
         try:
             actions.close_inquiry(
-                inquiry, actor=request.user, outcome=d["outcome"], reason=d["reason"],
-                owner=d["owner"], marketing_lists=form.list_names(),
+                inquiry,
+                actor=request.user,
+                outcome=d["outcome"],
+                reason=d["reason"],
+                owner=d["owner"],
+                marketing_lists=form.list_names(),
                 expected_value=d["expected_value"],
             )
         except DomainError as exc:
             error = str(exc)
         else:
-            messages.success(request, _("Inquiry #%(id)s closed as %(outcome)s.") % {
-                "id": inquiry.pk, "outcome": inquiry.get_outcome_display()})
-            return _hx_redirect(request, request.POST.get("next") or f"/inquiries/{inquiry.pk}/")
+            messages.success(
+                request,
+                _("Inquiry #%(id)s closed as %(outcome)s.")
+                % {"id": inquiry.pk, "outcome": inquiry.get_outcome_display()},
+            )
+            return _hx_redirect(
+                request, request.POST.get("next") or f"/inquiries/{inquiry.pk}/"
+            )
     inquiry = get_inquiry_for_user(request.user, inquiry_id)
     context = _detail_context(request, inquiry, close_form=form, error=error)
     template = "intake/detail.html#close" if request.htmx else "intake/detail.html"
-    return render(request, template, context, status=409 if inquiry.status == "closed" else 422)
+    return render(
+        request, template, context, status=409 if inquiry.status == "closed" else 422
+    )
 
 
 @login_required
@@ -282,5 +342,9 @@ def inquiry_assign(request, inquiry_id: int):
 def contact_card(request, contact_id: int):
     """HTMX: the requester's context (flags, history), shown inline in the inbox."""
     require(request.user, "contact.view")
-    contact = get_object_or_404(Contact.objects.select_related("company"), pk=contact_id)
-    return render(request, "intake/_contact_card.html", {"history": contact_history(contact)})
+    contact = get_object_or_404(
+        Contact.objects.select_related("company"), pk=contact_id
+    )
+    return render(
+        request, "intake/_contact_card.html", {"history": contact_history(contact)}
+    )

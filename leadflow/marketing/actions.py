@@ -20,7 +20,8 @@ def clean_list_names(names: Iterable[str]) -> list[str]:
             continue
         if len(name) > 100:
             raise ValidationFailed(
-                _("A marketing list name is at most 100 characters."), code="list_name_too_long"
+                _("A marketing list name is at most 100 characters."),
+                code="list_name_too_long",
             )
         if name.casefold() not in {n.casefold() for n in cleaned}:
             cleaned.append(name)
@@ -43,7 +44,9 @@ def get_or_create_lists(names: Iterable[str], *, actor) -> list[MarketingList]:
                 existing = MarketingList.objects.get(name__iexact=name)
             else:
                 record_event(
-                    actor=actor, subject=existing, event_type="marketing_list.created",
+                    actor=actor,
+                    subject=existing,
+                    event_type="marketing_list.created",
                     new={"name": name},
                 )
         result.append(existing)
@@ -51,7 +54,12 @@ def get_or_create_lists(names: Iterable[str], *, actor) -> list[MarketingList]:
 
 
 def subscribe_contact(
-    contact: Contact, *, actor, lists: Iterable[MarketingList], source: str, reason: str = ""
+    contact: Contact,
+    *,
+    actor,
+    lists: Iterable[MarketingList],
+    source: str,
+    reason: str = "",
 ) -> list[MarketingList]:
     """Put a contact on lists (opted-out contacts stay off every list); returns new lists."""
     put_in_marketing_database(contact, actor=actor, reason=reason or source)
@@ -71,8 +79,11 @@ def subscribe_contact(
             added.append(marketing_list)
     if added:
         record_event(
-            actor=actor, subject=contact, event_type="contact.lists_added",
-            new={"marketing_lists": [m.name for m in added]}, reason=reason,
+            actor=actor,
+            subject=contact,
+            event_type="contact.lists_added",
+            new={"marketing_lists": [m.name for m in added]},
+            reason=reason,
         )
     return added
 
@@ -86,8 +97,11 @@ def unsubscribe_contact(
     ).delete()
     if deleted:
         record_event(
-            actor=actor, subject=contact, event_type="contact.lists_removed",
-            old={"marketing_lists": [m.name for m in lists]}, reason=reason,
+            actor=actor,
+            subject=contact,
+            event_type="contact.lists_removed",
+            old={"marketing_lists": [m.name for m in lists]},
+            reason=reason,
         )
 
 
@@ -100,13 +114,18 @@ def remove_from_all_lists(contact: Contact, *, actor, reason: str) -> None:
     if names:
         ListMembership.objects.filter(contact=contact).delete()
         record_event(
-            actor=actor, subject=contact, event_type="contact.lists_removed",
-            old={"marketing_lists": names}, reason=reason,
+            actor=actor,
+            subject=contact,
+            event_type="contact.lists_removed",
+            old={"marketing_lists": names},
+            reason=reason,
         )
 
 
 @transaction.atomic
-def record_consent(contact: Contact, *, actor, consent: str, reason: str = "") -> Contact:
+def record_consent(
+    contact: Contact, *, actor, consent: str, reason: str = ""
+) -> Contact:
     """Change marketing consent; opting out takes the contact off every list."""
     from leadflow.contacts.actions import set_consent
     from leadflow.contacts.models import Consent

@@ -11,7 +11,11 @@ class MarketingList(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -32,7 +36,11 @@ class ListMembership(models.Model):
     )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     source = models.CharField(_("source"), max_length=100, blank=True)
 
@@ -45,3 +53,6 @@ class ListMembership(models.Model):
             )
         ]
         indexes = [models.Index(fields=["contact"], name="membership_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} on {self.marketing_list_id}"

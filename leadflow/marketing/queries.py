@@ -23,7 +23,9 @@ def active_lists() -> QuerySet[MarketingList]:
 
 def lists_with_counts(user: User) -> QuerySet[MarketingList]:
     require(user, "marketing.view")
-    return MarketingList.objects.annotate(member_count=Count("memberships")).order_by("name")
+    return MarketingList.objects.annotate(member_count=Count("memberships")).order_by(
+        "name"
+    )
 
 
 def get_list_for_user(user: User, list_id: int) -> MarketingList:

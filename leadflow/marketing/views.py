@@ -11,11 +11,17 @@ PAGE_SIZE = 50
 
 @login_required
 def marketing_lists(request):
-    return render(request, "marketing/lists.html", {"lists": lists_with_counts(request.user)})
+    return render(
+        request, "marketing/lists.html", {"lists": lists_with_counts(request.user)}
+    )
 
 
 @login_required
 def marketing_list_detail(request, list_id: int):
     marketing_list = get_list_for_user(request.user, list_id)
-    page = Paginator(members_of(marketing_list), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "marketing/detail.html", {"list": marketing_list, "page": page})
+    page = Paginator(members_of(marketing_list), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "marketing/detail.html", {"list": marketing_list, "page": page}
+    )

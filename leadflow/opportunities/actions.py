@@ -69,15 +69,20 @@ def open_opportunity(
         to_state=OpportunityStatus.OPEN,
         at=opportunity.created_at,
         reason=reason,
-        data={"event": "opportunity.created", "stage": stage.code, "owner": owner.username,
-              "inquiry_id": inquiry.pk if inquiry else None},
+        data={
+            "event": "opportunity.created",
+            "stage": stage.code,
+            "owner": owner.username,
+            "inquiry_id": inquiry.pk if inquiry else None,
+        },
     )
     if owner != actor:
         notify(
             owner,
             actor=actor,
             event_type="opportunity.assigned",
-            message=_("New qualified lead for you: %(title)s") % {"title": opportunity.title},
+            message=_("New qualified lead for you: %(title)s")
+            % {"title": opportunity.title},
             subject=opportunity,
             url=f"/opportunities/{opportunity.pk}/",
         )
@@ -102,8 +107,11 @@ def log_handover(
         actor=actor,
         event_type="opportunity.question_handed_over",
         message=_("%(who)s handed you a question on %(title)s: %(question)s")
-        % {"who": str(actor) if actor else "Leadflow", "title": opportunity.title,
-           "question": question[:200]},
+        % {
+            "who": str(actor) if actor else "Leadflow",
+            "title": opportunity.title,
+            "question": question[:200],
+        },
         subject=opportunity,
         url=f"/opportunities/{opportunity.pk}/",
     )

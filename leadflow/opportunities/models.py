@@ -86,17 +86,27 @@ class Opportunity(TimeStamped):
     decision_date = models.DateField(_("decision date"), null=True, blank=True)
     start_date = models.DateField(_("project start"), null=True, blank=True)
     p_win = models.DecimalField(
-        _("P win"), max_digits=4, decimal_places=3, null=True, blank=True,
+        _("P win"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
         validators=PROBABILITY,
     )
     p_go = models.DecimalField(
-        _("P go"), max_digits=4, decimal_places=3, null=True, blank=True,
+        _("P go"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
         validators=PROBABILITY,
     )
     decision_type = models.CharField(
         _("purchase decision"), max_length=20, choices=DecisionType.choices, blank=True
     )
-    service_type = models.CharField(_("service/product type"), max_length=100, blank=True)
+    service_type = models.CharField(
+        _("service/product type"), max_length=100, blank=True
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -105,10 +115,14 @@ class Opportunity(TimeStamped):
         verbose_name_plural = _("qualified leads")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["owner", "status", "created_at"], name="opp_owner_status"),
+            models.Index(
+                fields=["owner", "status", "created_at"], name="opp_owner_status"
+            ),
             models.Index(fields=["contact", "status"], name="opp_contact_status"),
             models.Index(fields=["company", "status"], name="opp_company_status"),
-            models.Index(fields=["status", "decision_date"], name="opp_status_decision"),
+            models.Index(
+                fields=["status", "decision_date"], name="opp_status_decision"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,7 +134,11 @@ class OpportunityTransition(Transition):
         Opportunity, on_delete=models.PROTECT, related_name="transitions"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta(Transition.Meta):

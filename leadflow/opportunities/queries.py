@@ -27,7 +27,9 @@ def get_opportunity_for_user(user: User, opportunity_id: int) -> Opportunity:
     return get_object_or_404(visible_opportunities(user), pk=opportunity_id)
 
 
-def open_for_contacts(contact_ids: list[int], company_ids: list[int]) -> QuerySet[Opportunity]:
+def open_for_contacts(
+    contact_ids: list[int], company_ids: list[int]
+) -> QuerySet[Opportunity]:
     """Running sales processes of these people or companies (shown during intake)."""
     scope = Q(contact_id__in=contact_ids)
     if company_ids:
@@ -46,6 +48,7 @@ def get_opportunity_for_handover(user: User, opportunity_id: int) -> Opportunity
 
     require(user, "inquiry.register")
     return get_object_or_404(
-        Opportunity.objects.select_related("owner"), pk=opportunity_id,
+        Opportunity.objects.select_related("owner"),
+        pk=opportunity_id,
         status=OpportunityStatus.OPEN,
     )

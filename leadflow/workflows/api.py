@@ -18,10 +18,18 @@ def notifications(request, params: Query[PageParams], unread: bool = False):
     qs = notifications_for(request.auth)
     if unread:
         qs = qs.filter(read_at__isnull=True)
-    page = paginate(qs, params, lambda n: {
-        "id": n.pk, "event_type": n.event_type, "message": n.message, "url": n.url,
-        "created_at": n.created_at, "read": n.read_at is not None,
-    })
+    page = paginate(
+        qs,
+        params,
+        lambda n: {
+            "id": n.pk,
+            "event_type": n.event_type,
+            "message": n.message,
+            "url": n.url,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        },
+    )
     page["unread"] = unread_count(request.auth)
     return page
 

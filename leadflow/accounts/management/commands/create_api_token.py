@@ -7,7 +7,9 @@ from leadflow.accounts.tokens import issue_token
 
 
 class Command(BaseCommand):
-    help = "Create an API token for a user; the token is printed once and stored hashed."
+    help = (
+        "Create an API token for a user; the token is printed once and stored hashed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
