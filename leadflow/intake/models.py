@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leadflow.core.models import TimeStamped, Transition
 from leadflow.intake.states import InquiryStatus, Outcome
@@ -18,7 +19,9 @@ class Channel(models.Model):
         default=False,
         help_text=_("Campaigns, telemarketing and visits are prompted; a call is not."),
     )
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    order = models.PositiveSmallIntegerField(
+        pgettext_lazy("sort position", "order"), default=0
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

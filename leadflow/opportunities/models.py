@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leadflow.core.models import TimeStamped, Transition
 from leadflow.opportunities.states import DecisionType, OpportunityStatus
@@ -18,7 +19,9 @@ class Stage(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name (English)"), max_length=100)
     name_nl = models.CharField(_("name (Dutch)"), max_length=100, blank=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    order = models.PositiveSmallIntegerField(
+        pgettext_lazy("sort position", "order"), default=0
+    )
     weight = models.DecimalField(
         _("forecast weight"), max_digits=4, decimal_places=3, validators=PROBABILITY
     )
