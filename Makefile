@@ -50,9 +50,15 @@ run: venv deps-run
 migrate: venv
 	$(MANAGE) migrate --no-input
 
+# Compile the .po catalogues into .mo files (Django's own, inside .venv, are left alone).
 messages: venv
 	@command -v msgfmt >/dev/null || scripts/apt-ensure.sh gettext
-	$(MANAGE) compilemessages --ignore='.venv' --ignore='node_modules' -v 0
+	@if [ -z "$$(find locale leadflow -name '*.po' -print -quit 2>/dev/null)" ]; then \
+		echo "No translation catalogues (.po) yet: nothing to compile."; \
+	else \
+		echo "$(MANAGE) compilemessages"; \
+		$(MANAGE) compilemessages --ignore='.venv' --ignore='node_modules' -v 0; \
+	fi
 
 # --- tests and checks ------------------------------------------------------------------
 
