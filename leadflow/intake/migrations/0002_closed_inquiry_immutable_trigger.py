@@ -32,7 +32,8 @@ def up(apps, schema_editor):
             $$ LANGUAGE plpgsql;
             CREATE TRIGGER inquiry_closed_immutable BEFORE UPDATE ON intake_inquiry
             FOR EACH ROW EXECUTE FUNCTION leadflow_closed_inquiry_guard();
-            """
+            """,
+            params=None,
         )
     else:
         schema_editor.execute(
