@@ -209,8 +209,8 @@ class Inquiry(TimeStamped):
         return f"#{self.pk} {self.summary[:60]}"
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_status = instance.__dict__.get("status")
         return instance
 
