@@ -1,6 +1,6 @@
 """POST /api/auth/token: exchange a username and password for a bearer token."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -38,6 +38,9 @@ def create_token(request, payload: TokenIn):
         return Status(
             401, {"detail": _("Wrong username or password."), "code": "bad_credentials"}
         )
+    # Tell listeners a login happened: axes resets the failure count, Django stamps
+    # last_login.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, key = issue_token(user, actor=user, name="api login")
     return {
         "token": key,

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -46,6 +47,20 @@ def validation_error(request, exc: NinjaValidationError):
 def django_validation_error(request, exc: ValidationError):
     return api.create_response(
         request, {"detail": " ".join(exc.messages), "code": "invalid_input"}, status=422
+    )
+
+
+@api.exception_handler(IntegrityError)
+def integrity_error(request, exc: IntegrityError):
+    # A database rule (constraint or trigger) refused the write; nothing was saved.
+    logger.warning("integrity error on %s: %s", request.path, exc)
+    return api.create_response(
+        request,
+        {
+            "detail": _("The change conflicts with stored data and was not saved."),
+            "code": "conflict",
+        },
+        status=409,
     )
 
 

@@ -15,6 +15,7 @@ from leadflow.contacts.models import (
     Consent,
     Contact,
     ContactToken,
+    Lifecycle,
     Visit,
     VisitKind,
 )
@@ -146,6 +147,12 @@ def update_contact(contact: Contact, *, actor, version: int, **values) -> Contac
     if "name" in values and not (values["name"] or "").strip():
         raise ValidationFailed(
             _("A contact needs a name."), code="contact_name_required"
+        )
+    if "lifecycle" in values and values["lifecycle"] not in Lifecycle.values:
+        raise ValidationFailed(
+            _("Unknown lifecycle %(value)r."),
+            code="invalid_lifecycle",
+            value=values["lifecycle"],
         )
     old, new = changed_fields(locked, values)
     if not new:
@@ -287,6 +294,12 @@ def update_company(company: Company, *, actor, **values) -> Company:
         raise ValidationFailed(
             _("These fields cannot be changed here: %(fields)s"),
             fields=", ".join(sorted(unknown)),
+        )
+    if "lifecycle" in values and values["lifecycle"] not in Lifecycle.values:
+        raise ValidationFailed(
+            _("Unknown lifecycle %(value)r."),
+            code="invalid_lifecycle",
+            value=values["lifecycle"],
         )
     locked = Company.objects.select_for_update().get(pk=company.pk)
     old, new = changed_fields(locked, values)

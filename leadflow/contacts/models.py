@@ -44,6 +44,12 @@ class Company(TimeStamped):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifecycle__in=Lifecycle.values),
+                name="company_lifecycle_valid",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -106,6 +112,16 @@ class Contact(TimeStamped):
         ordering = ["name"]
         indexes = [
             models.Index(fields=["company", "name_key"], name="contact_company_name")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifecycle__in=Lifecycle.values),
+                name="contact_lifecycle_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(marketing_consent__in=Consent.values),
+                name="contact_consent_valid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,9 @@
-"""Turn database outages and lock time-outs into a clear 503 instead of a 500."""
+"""Turn refused writes (409) and database outages or lock time-outs (503) into clear
+messages instead of a 500."""
 
 import logging
 
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -18,17 +19,21 @@ class DatabaseErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError):
-            return None
-        logger.exception("database unavailable or busy")
-        message = _(
-            "The database is busy or unavailable. Nothing was saved; try again."
-        )
-        if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"detail": message, "code": "database_busy"}, status=503
+        if isinstance(exception, IntegrityError):
+            logger.warning("integrity error on %s: %s", request.path, exception)
+            message = _("The change conflicts with stored data and was not saved.")
+            code, status = "conflict", 409
+        elif isinstance(exception, OperationalError):
+            logger.exception("database unavailable or busy")
+            message = _(
+                "The database is busy or unavailable. Nothing was saved; try again."
             )
+            code, status = "database_busy", 503
+        else:
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": code}, status=status)
         response = TemplateResponse(
-            request, "core/error.html", {"message": message}, status=503
+            request, "core/error.html", {"message": message}, status=status
         )
         return response.render()

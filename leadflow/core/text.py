@@ -34,8 +34,8 @@ def fold(text: str | None) -> str:
         return ""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae")
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    stripped = stripped.casefold().replace("ø", "o").replace("æ", "ae")
+    return _SPACES.sub(" ", stripped).strip()
 
 
 def name_key(text: str | None) -> str:
@@ -46,7 +46,9 @@ def name_key(text: str | None) -> str:
 
 def company_key(text: str | None) -> str:
     """Company name key without legal-form suffixes: 'Janssens BVBA' -> 'janssens'."""
-    words = [w for w in name_key(text).split(" ") if w and w not in _LEGAL_FORMS]
+    # Dots go first so that dotted legal forms ('B.V.', 'Comm.V.') match too.
+    undotted = fold(text).replace(".", "")
+    words = [w for w in name_key(undotted).split(" ") if w and w not in _LEGAL_FORMS]
     return " ".join(words)
 
 

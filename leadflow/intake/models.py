@@ -214,6 +214,10 @@ class Inquiry(TimeStamped):
         instance._loaded_status = instance.__dict__.get("status")
         return instance
 
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_status = self.__dict__.get("status")
+
     def save(self, *args, **kwargs):
         # Closed inquiries are immutable (a database trigger enforces it too).
         if getattr(self, "_loaded_status", None) == InquiryStatus.CLOSED:

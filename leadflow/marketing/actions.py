@@ -62,6 +62,8 @@ def subscribe_contact(
     reason: str = "",
 ) -> list[MarketingList]:
     """Put a contact on lists (opted-out contacts stay off every list); returns new lists."""
+    # Re-read consent under a row lock: a stale copy must not undo an opt-out.
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
     put_in_marketing_database(contact, actor=actor, reason=reason or source)
     if contact.opted_out:
         return []

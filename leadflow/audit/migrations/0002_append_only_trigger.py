@@ -9,7 +9,8 @@ from django.db import migrations
 PG_UP = """
 CREATE OR REPLACE FUNCTION leadflow_refuse_change() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'leadflow: % on % is not allowed (append-only)', TG_OP, TG_TABLE_NAME;
+  RAISE EXCEPTION 'leadflow: % on % is not allowed (append-only)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'integrity_constraint_violation';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_auditevent

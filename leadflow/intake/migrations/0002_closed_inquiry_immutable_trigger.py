@@ -6,9 +6,21 @@ Only the contact/company references may still move (a later contact merge needs 
 from django.db import migrations
 
 GUARDED = [
-    "status", "outcome", "summary", "channel_id", "campaign_id", "referrer", "prompted",
-    "received_by_id", "department_id", "received_at", "assignee_id", "close_reason",
-    "closed_at", "closed_by_id", "created_by_id",
+    "status",
+    "outcome",
+    "summary",
+    "channel_id",
+    "campaign_id",
+    "referrer",
+    "prompted",
+    "received_by_id",
+    "department_id",
+    "received_at",
+    "assignee_id",
+    "close_reason",
+    "closed_at",
+    "closed_by_id",
+    "created_by_id",
 ]
 
 
@@ -25,7 +37,8 @@ def up(apps, schema_editor):
             CREATE OR REPLACE FUNCTION leadflow_closed_inquiry_guard() RETURNS trigger AS $$
             BEGIN
               IF OLD.status = 'closed' AND ({_changed(vendor)}) THEN
-                RAISE EXCEPTION 'leadflow: inquiry % is closed and immutable', OLD.id;
+                RAISE EXCEPTION 'leadflow: inquiry % is closed and immutable', OLD.id
+                  USING ERRCODE = 'integrity_constraint_violation';
               END IF;
               RETURN NEW;
             END;

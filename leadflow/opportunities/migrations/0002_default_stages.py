@@ -16,8 +16,12 @@ def add(apps, schema_editor):
     for order, (code, name, name_nl, weight) in enumerate(STAGES, start=1):
         Stage.objects.update_or_create(
             code=code,
-            defaults={"name": name, "name_nl": name_nl, "order": order * 10,
-                      "weight": weight},
+            defaults={
+                "name": name,
+                "name_nl": name_nl,
+                "order": order * 10,
+                "weight": weight,
+            },
         )
 
 
