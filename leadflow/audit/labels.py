@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "marketing_list.created": _("Marketing list created"),
     "api_token.issued": _("API token issued"),
     "api_token.revoked": _("API token revoked"),
+    "user.created": _("User created"),
+    "user.changed": _("User changed"),
 }
 
 STATE_LABELS = {
@@ -57,6 +59,25 @@ DETAIL_LABELS = {
     "order": _("order"),
     "size": _("employees"),
     "inquiry_id": _("inquiry"),
+    "job_title": _("job title"),
+    "language": _("language"),
+    "industry": _("industry"),
+    "country": _("country"),
+    "city": _("city"),
+    "vat_number": _("VAT number"),
+    "website": _("website"),
+    "is_key_prospect": _("key prospect"),
+    "referrer": _("referred by"),
+    "prompted": _("prompted by us"),
+    "campaign": _("campaign"),
+    "department": _("department"),
+    "received_at": _("received at"),
+    "role": _("role"),
+    "team": _("team"),
+    "is_active": _("active"),
+    "is_staff": _("staff status"),
+    "is_superuser": _("superuser status"),
+    "token": _("API token"),
 }
 
 
