@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "leadflow.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -183,7 +184,7 @@ SECURE_CSP = {
 LEADFLOW_COMPANY_NAME = env_str("LEADFLOW_COMPANY_NAME", "Leadflow")
 LEADFLOW_DEFAULT_COUNTRY = env_str("LEADFLOW_DEFAULT_COUNTRY", "BE")
 # An inquiry should be closed within the working day (SPEC step 2).
-LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 8)
+LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 9)  # one day
 LEADFLOW_API_TOKEN_DAYS = env_int("LEADFLOW_API_TOKEN_DAYS", 365)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200

@@ -1,5 +1,6 @@
 """The home page: 'my day' for the logged-in user, shaped by their role."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -28,6 +29,7 @@ def home(request):
         oldest = list(queue[:HOME_ROWS])
         for inquiry in oldest:
             inquiry.age = age_in_working_hours(inquiry)
+            inquiry.overdue = inquiry.age > settings.LEADFLOW_TRIAGE_TARGET_HOURS
         context.update(
             open_count=queue.count(),
             mine_count=queue.filter(assignee=user).count(),

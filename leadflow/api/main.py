@@ -4,13 +4,14 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leadflow.api.auth import API_AUTH
+from leadflow.api.renderers import LeadflowRenderer
 from leadflow.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    renderer=LeadflowRenderer(),
 )
 
 
@@ -96,6 +98,13 @@ def unauthenticated(request, exc):
 def http_error(request, exc: HttpError):
     return api.create_response(
         request, {"detail": str(exc), "code": "http_error"}, status=exc.status_code
+    )
+
+
+def api_not_found(request):
+    """Unknown paths under /api/ answer JSON, like every other API error."""
+    return JsonResponse(
+        {"detail": _("No such API path."), "code": "not_found"}, status=404
     )
 
 

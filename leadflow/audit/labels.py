@@ -91,3 +91,23 @@ def state_label(state: str) -> str:
 
 def detail_label(key: str) -> str:
     return str(DETAIL_LABELS.get(key, key.replace("_", " ")))
+
+
+VALUE_LABELS = {
+    "qualified": _("qualified"),
+    "nurture": _("nurture"),
+    "archived": _("archived"),
+    "prospect": _("prospect"),
+    "customer": _("customer"),
+    "ex_customer": _("ex-customer"),
+    "unknown": _("not asked"),
+    "granted": _("granted"),
+    "opted_out": _("opted out"),
+}
+
+
+def value_label(value):
+    """Stored codes shown in words (outcome, lifecycle, consent); other values as they are."""
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
+    return value

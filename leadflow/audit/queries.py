@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext
 
 from leadflow.audit.actions import subject_key
-from leadflow.audit.labels import detail_label, event_label, state_label
+from leadflow.audit.labels import detail_label, event_label, state_label, value_label
 from leadflow.audit.models import AuditEvent
 
 TIMELINE_LIMIT = 200
@@ -56,7 +56,7 @@ def _show(value):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
-    return value
+    return value_label(value)
 
 
 def timeline_for(

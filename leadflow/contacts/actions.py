@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -73,7 +74,10 @@ def find_or_create_company(
             company.size = size
         return company
     company = Company.objects.create(
-        name=name, name_key=key, size=size, country=(country or "BE").upper()[:2]
+        name=name,
+        name_key=key,
+        size=size,
+        country=(country or settings.LEADFLOW_DEFAULT_COUNTRY).upper()[:2],
     )
     _index_company(company)
     record_event(

@@ -48,6 +48,10 @@ def patch_contact(request, contact_id: int, payload: ContactPatch):
     require(request.auth, "contact.edit")
     found = get_contact_for_user(request.auth, contact_id)
     values = payload.dict(exclude_unset=True, exclude={"version"})
+    # null clears an optional text field; a name or lifecycle cannot be cleared.
+    for key in ("email", "phone", "job_title"):
+        if key in values and values[key] is None:
+            values[key] = ""
     if values.get("email"):
         try:
             validate_email(values["email"])

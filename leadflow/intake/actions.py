@@ -21,7 +21,7 @@ from leadflow.contacts.actions import (
     create_contact,
     put_in_marketing_database,
 )
-from leadflow.contacts.models import Company, Contact, Lifecycle
+from leadflow.contacts.models import Company, Consent, Contact, Lifecycle
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.lifecycle import apply_transition
 from leadflow.core.phone import normalise_phone
@@ -328,7 +328,10 @@ def close_inquiry(
             owner_user = actor
         owner_user = check_owner(owner_user)
     lists = []
-    if outcome == Outcome.NURTURE:
+    opted_out = Contact.objects.filter(
+        pk=inquiry.contact_id, marketing_consent=Consent.OPTED_OUT
+    ).exists()
+    if outcome == Outcome.NURTURE and not opted_out:
         lists = get_or_create_lists(
             marketing_lists or [DEFAULT_NURTURE_LIST], actor=actor
         )

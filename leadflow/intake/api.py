@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
 from leadflow.accounts.permissions import require
@@ -100,7 +101,9 @@ def queue(
     """The triage queue: open inquiries oldest first (status=closed: newest first)."""
     filters = QueueFilters(status=status, department=department)
     if status not in ("open", "closed"):
-        raise ValidationFailed("status must be open or closed.", code="invalid_status")
+        raise ValidationFailed(
+            _("status must be open or closed."), code="invalid_status"
+        )
     if channel:
         filters.channel = actions.resolve_channel(channel).pk
     if assignee == "none":
@@ -211,7 +214,7 @@ def create_order(request, payload: OrderIn):
     )
     if contact and company and contact.company_id and contact.company_id != company.pk:
         raise ValidationFailed(
-            "The contact does not work at that company.",
+            _("The contact does not work at that company."),
             code="contact_company_mismatch",
         )
     order = actions.book_order(

@@ -95,7 +95,7 @@ class OpportunityBrief(Schema):
     owner_name: str
     stage: str
     status: str
-    expected_value: Decimal | None
+    expected_value: float | None
 
 
 class InquiryBrief(Schema):
@@ -111,7 +111,7 @@ class InquiryBrief(Schema):
 class OrderBrief(Schema):
     id: int
     description: str
-    amount: Decimal | None
+    amount: float | None
     ordered_at: datetime
     reference: str
 
@@ -186,7 +186,7 @@ class OrderOut(Schema):
     contact_id: int | None
     company_id: int | None
     description: str
-    amount: Decimal | None
+    amount: float | None
     reference: str
     ordered_at: datetime
     booked_by: str | None

@@ -1,5 +1,4 @@
 from datetime import date, datetime
-from decimal import Decimal
 
 from ninja import Schema
 
@@ -10,11 +9,11 @@ class OpportunityOut(Schema):
     status: str
     owner: str
     stage: str
-    expected_value: Decimal | None
+    expected_value: float | None
     decision_date: date | None
     start_date: date | None
-    p_win: Decimal | None
-    p_go: Decimal | None
+    p_win: float | None
+    p_go: float | None
     decision_type: str
     service_type: str
     contact_id: int
