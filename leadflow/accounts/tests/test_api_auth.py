@@ -87,12 +87,6 @@ def test_a_lockout_of_one_user_does_not_lock_out_another(anonymous_api, rep, ins
     assert response.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the lockout answer of POST /api/auth/token is axes' HTML page "
-    "(AXES_LOCKOUT_TEMPLATE via AxesMiddleware), not the JSON {detail, code: "
-    "'locked_out'} the API contract and accounts/api.py promise",
-)
 def test_the_lockout_answer_is_json_with_a_code(anonymous_api, rep):
     for _ in range(5):
         response = anonymous_api.post(
@@ -100,15 +94,12 @@ def test_the_lockout_answer_is_json_with_a_code(anonymous_api, rep):
         )
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json; charset=utf-8"
-    assert response.json()["code"] == "locked_out"
+    assert response.json() == {
+        "detail": "Too many failed attempts. Try again later.",
+        "code": "locked_out",
+    }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: accounts.api.create_token authenticates but never sends "
-    "user_logged_in, so axes never resets the failures (AXES_RESET_ON_SUCCESS): "
-    "4 typos, a good login, then one typo locks the user out",
-)
 def test_a_successful_login_resets_the_failure_count(anonymous_api, rep):
     for _ in range(4):
         anonymous_api.post("/api/auth/token", {"username": "rep", "password": "wrong"})

@@ -110,11 +110,6 @@ def test_an_opted_out_contact_is_kept_off_lists_later(marketer):
     assert contact.in_marketing_database is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: marketing.actions.subscribe_contact trusts the in-memory consent of "
-    "the contact it is given; a copy read before the opt-out is put back on lists",
-)
 def test_subscribe_rechecks_consent_in_the_database(marketer):
     contact = make_contact()
     record_consent(
