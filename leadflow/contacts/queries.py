@@ -82,12 +82,23 @@ def find_matches(
             m.reasons.append(reason)
 
     email_key = normalise_email(email)
-    if email_key and "@" in email_key:
-        add(
+    exact_email = (
+        list(
             Contact.objects.filter(email_key=email_key).values_list("pk", flat=True)[
                 :_CANDIDATES
-            ],
-            100,
+            ]
+        )
+        if "@" in email_key
+        else []
+    )
+    add(exact_email, 100, "email")
+    if not exact_email and len(email_key) >= 4:
+        # Still typing: the addresses that start with what is there so far.
+        add(
+            Contact.objects.filter(
+                **prefix_filter("email_key", email_key, connection.vendor)
+            ).values_list("pk", flat=True)[:_CANDIDATES],
+            50,
             "email",
         )
     phone_key = normalise_phone(phone, country or None)
