@@ -258,6 +258,16 @@ def test_the_queue_defaults_to_open_inquiries_and_page_size_50(api_as, inside):
     assert closed_page["items"][0]["reason"] == "spam"
 
 
+def test_the_queue_shows_age_in_working_hours_and_overdue(api_as, inside):
+    week_old = make_inquiry(inside, received_at=timezone.now() - timedelta(days=7))
+    fresh = make_inquiry(inside)
+    items = {i["id"]: i for i in api_as("inside").get("/api/inquiries").json()["items"]}
+    assert items[week_old.pk]["overdue"] is True
+    assert items[week_old.pk]["age_working_hours"] >= 45
+    assert items[fresh.pk]["overdue"] is False
+    assert items[fresh.pk]["age_working_hours"] < 1
+
+
 def test_an_empty_queue_has_zero_pages(api_as):
     body = api_as("inside").get("/api/inquiries").json()
     assert body == {"items": [], "count": 0, "page": 1, "page_size": 50, "pages": 0}
