@@ -919,8 +919,8 @@ class Command(BaseCommand):
 @contextmanager
 def _fast_sqlite() -> Iterator[None]:
     """On SQLite, skip fsyncs and use a big page cache while bulk loading."""
-    if connection.vendor != "sqlite":
-        yield
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield  # the safety level cannot change inside a transaction (tests)
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA synchronous=OFF")
