@@ -38,6 +38,14 @@ PERSONAS: dict[str, tuple[str, str | None, str | None, bool]] = {
 }
 
 
+def pytest_configure(config):
+    # WhiteNoise warns once per test client when collectstatic has not run; the
+    # tests use plain StaticFilesStorage and never need STATIC_ROOT.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base"
+    )
+
+
 @pytest.fixture
 def teams(db) -> dict[str, Team]:
     return {name: Team.objects.create(name=name) for name in ("North", "South")}
