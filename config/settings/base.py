@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "leadflow.audit",
     "leadflow.contacts",
     "leadflow.marketing",
+    "leadflow.qualification",
     "leadflow.opportunities",
     "leadflow.intake",
     "leadflow.workflows",

@@ -27,6 +27,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         {Role.INSIDE_SALES, Role.SALES_DIRECTOR, Role.ADMIN}
     ),
     "opportunity.own": frozenset({Role.INSIDE_SALES, Role.SALES, Role.SALES_DIRECTOR}),
+    # Quotes: the owner's side (inside sales keeps small deals up to the quote).
+    "quote.override_gate": frozenset({Role.SALES_DIRECTOR, Role.ADMIN}),
     "marketing.view": frozenset(
         {Role.MARKETING, Role.ADMIN, Role.SALES_DIRECTOR, Role.INSIDE_SALES}
     ),

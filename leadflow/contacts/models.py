@@ -218,3 +218,69 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
+
+
+class Invoice(models.Model):
+    """Customer context (entered or imported): an invoice, overdue when unpaid past due."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="invoices"
+    )
+    number = models.CharField(_("number"), max_length=50)
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(_("due on"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["due_on"]
+        indexes = [
+            models.Index(
+                fields=["company", "due_on"],
+                name="invoice_unpaid",
+                condition=models.Q(paid_on__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Complaint(models.Model):
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="complaints"
+    )
+    opened_on = models.DateField(_("opened on"))
+    subject = models.CharField(_("subject"), max_length=300)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-opened_on"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SalesRecord(models.Model):
+    """Revenue with a customer per year (imported from the ERP, or entered)."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="sales_records"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("sales record")
+        verbose_name_plural = _("sales history")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "year"], name="sales_year_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.year}"

@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leadflow.core.models import TimeStamped, Transition
-from leadflow.opportunities.states import DecisionType, OpportunityStatus
+from leadflow.opportunities.states import (
+    ActivityKind,
+    DecisionType,
+    FollowUpBy,
+    OpportunityStatus,
+    QuoteStatus,
+    StakeholderRole,
+)
 
 PROBABILITY = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
@@ -111,6 +118,12 @@ class Opportunity(TimeStamped):
         _("service/product type"), max_length=100, blank=True
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    result_reason = models.TextField(_("reason for the result"), blank=True)
+    follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
+    follow_up_by = models.CharField(
+        _("followed up by"), max_length=20, choices=FollowUpBy.choices, blank=True
+    )
+    stage_entered_at = models.DateTimeField(_("in this stage since"), null=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -154,3 +167,283 @@ class OpportunityTransition(Transition):
                 condition=models.Q(processed_at__isnull=True),
             ),
         ]
+
+
+class Stakeholder(models.Model):
+    """A person at the customer who takes part in the decision, and where they stand."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stakeholders"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="stakes"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=StakeholderRole.choices)
+    phase = models.ForeignKey(
+        "qualification.BuyingPhase",
+        verbose_name=_("buying-clock phase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    phase_since = models.DateTimeField(_("in this phase since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stakeholder")
+        verbose_name_plural = _("stakeholders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"], name="stakeholder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.get_role_display()})"
+
+
+class StakeholderPhaseChange(models.Model):
+    """Every move on the buying clock, forward or back (a regression needs a reason)."""
+
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="phase_changes"
+    )
+    from_phase = models.ForeignKey(
+        "qualification.BuyingPhase",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_phase = models.ForeignKey(
+        "qualification.BuyingPhase", on_delete=models.PROTECT, related_name="+"
+    )
+    regression = models.BooleanField(_("moved back"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_phase_id} -> {self.to_phase_id}"
+
+
+class TeamMember(models.Model):
+    """One of our people on the deal, with their role (estimator, engineer, ...)."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="team_members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "user"], name="member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class Competitor(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="competitors"
+    )
+    name = models.CharField(_("competitor"), max_length=150)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "name"], name="competitor_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="activities"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"), null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["done_at", "due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="activity_open_due",
+                condition=models.Q(done_at__isnull=True),
+            ),
+            models.Index(fields=["opportunity", "due_at"], name="activity_opp_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Document(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="documents"
+    )
+    file = models.FileField(_("file"), upload_to="documents/%Y/%m/")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=50, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Quote(models.Model):
+    """A priced offer. Sent quotes never change: a new revision supersedes them."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.PROTECT, related_name="quotes"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1)
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=QuoteStatus.choices,
+        default=QuoteStatus.DRAFT,
+    )
+    language = models.CharField(_("language"), max_length=2, default="nl")
+    vat_rate = models.DecimalField(
+        _("VAT rate"), max_digits=4, decimal_places=3, default=Decimal("0.21")
+    )
+    discount = models.DecimalField(
+        _("overall discount"), max_digits=4, decimal_places=3, default=Decimal("0")
+    )
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    gate_override = models.BooleanField(
+        _("made through a gate override"), default=False
+    )
+    override_reason = models.TextField(_("override reason"), blank=True)
+    scotsman_met = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["-number", "-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number", "revision"], name="quote_number_revision_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_rate__gte=0) & models.Q(vat_rate__lt=1),
+                name="quote_vat_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0) & models.Q(discount__lte=1),
+                name="quote_discount_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "sent_at"], name="quote_status_sent")]
+
+    def __str__(self) -> str:
+        return f"Q{self.number}-{self.revision}"
+
+    @property
+    def reference(self) -> str:
+        return f"Q{self.number:05d}-{self.revision}"
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount = models.DecimalField(
+        _("discount"), max_digits=4, decimal_places=3, default=Decimal("0")
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="quoteline_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0),
+                name="quoteline_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0) & models.Q(discount__lte=1),
+                name="quoteline_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class QuoteTransition(Transition):
+    quote = models.ForeignKey(
+        Quote, on_delete=models.PROTECT, related_name="transitions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta(Transition.Meta):
+        verbose_name = _("quote transition")
+        indexes = [models.Index(fields=["quote", "at"], name="quotetrans_quote_at")]

@@ -1,12 +1,19 @@
 """Who sees which qualified leads: all for inside sales, directors and admins;
 for a salesperson their own and their team's."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce, Now
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability
-from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.models import Opportunity, Stage
 from leadflow.opportunities.states import OpportunityStatus
 
 
@@ -22,9 +29,17 @@ def visible_opportunities(user: User) -> QuerySet[Opportunity]:
     return qs.filter(scope)
 
 
-def get_opportunity_for_user(user: User, opportunity_id: int) -> Opportunity:
-    """404 for a qualified lead the user may not see, so ids leak nothing."""
-    return get_object_or_404(visible_opportunities(user), pk=opportunity_id)
+def get_opportunity_for_user(
+    user: User, opportunity_id: int, *, write: bool = False
+) -> Opportunity:
+    """404 for a qualified lead the user may not see, so ids leak nothing; 403 for
+    one they may see but not change (e.g. a read-only role)."""
+    opportunity = get_object_or_404(visible_opportunities(user), pk=opportunity_id)
+    if write and not (
+        has_capability(user, "opportunity.own") or has_capability(user, "config.manage")
+    ):
+        raise PermissionDenied("opportunity.change")
+    return opportunity
 
 
 def open_for_contacts(
@@ -51,4 +66,211 @@ def get_opportunity_for_handover(user: User, opportunity_id: int) -> Opportunity
         Opportunity.objects.select_related("owner"),
         pk=opportunity_id,
         status=OpportunityStatus.OPEN,
+    )
+
+
+# --- the pipeline board ------------------------------------------------------------------
+
+BOARD_PAGE = 20
+
+
+@dataclass
+class BoardFilters:
+    owner: int | None = None
+    team: int | None = None
+    service_type: str = ""
+    mine: bool = False
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int
+    unweighted: Decimal
+    weighted: Decimal
+    cards: list
+
+
+def weight_expression():
+    """P win × P go when both are filled in, else the stage's weight (DOMAIN.md §6.1/§6.3)."""
+    return Case(
+        When(p_win__isnull=False, p_go__isnull=False, then=F("p_win") * F("p_go")),
+        default=F("stage__weight"),
+        output_field=DecimalField(max_digits=8, decimal_places=6),
+    )
+
+
+def open_pipeline(user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
+    qs = visible_opportunities(user).filter(status=OpportunityStatus.OPEN)
+    if filters.mine:
+        qs = qs.filter(owner=user)
+    elif filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.team:
+        qs = qs.filter(owner__team_id=filters.team)
+    if filters.service_type:
+        qs = qs.filter(service_type=filters.service_type)
+    return qs
+
+
+def board(
+    user: User, filters: BoardFilters, *, per_column: int = BOARD_PAGE
+) -> list[BoardColumn]:
+    """Columns per active stage with count and totals computed in SQL, and the first cards."""
+    qs = open_pipeline(user, filters)
+    stages = list(Stage.objects.filter(is_active=True).order_by("order", "id"))
+    sums = {
+        row["stage_id"]: row
+        for row in qs.order_by()
+        .values("stage_id")
+        .annotate(
+            n=Count("id"),
+            unweighted=Coalesce(
+                Sum("expected_value"), Decimal("0"), output_field=DecimalField()
+            ),
+            weighted=Coalesce(
+                Sum(F("expected_value") * weight_expression()),
+                Decimal("0"),
+                output_field=DecimalField(),
+            ),
+        )
+    }
+    columns = []
+    for stage in stages:
+        row = sums.get(stage.pk, {})
+        columns.append(
+            BoardColumn(
+                stage=stage,
+                count=row.get("n", 0),
+                unweighted=Decimal(row.get("unweighted") or 0).quantize(
+                    Decimal("0.01")
+                ),
+                weighted=Decimal(row.get("weighted") or 0).quantize(Decimal("0.01")),
+                cards=column_cards(qs, stage, offset=0, limit=per_column),
+            )
+        )
+    return columns
+
+
+def column_cards(
+    qs: QuerySet[Opportunity], stage: Stage, *, offset: int, limit: int
+) -> list:
+    """One page of a column, oldest decision first; each card knows its overdue activities."""
+    cards = list(
+        qs.filter(stage=stage)
+        .annotate(
+            overdue_activities=Count(
+                "activities",
+                filter=Q(
+                    activities__done_at__isnull=True, activities__due_at__lt=Now()
+                ),
+            )
+        )
+        .order_by(F("decision_date").asc(nulls_last=True), "id")[
+            offset : offset + limit
+        ]
+    )
+    return cards
+
+
+# --- the record page -------------------------------------------------------------------------
+
+
+def customer_context(opportunity: Opportunity) -> dict:
+    """Shown, not typed: overdue invoices, open complaints and sales history of the company."""
+    from leadflow.contacts.models import Complaint, Invoice, SalesRecord
+
+    company = opportunity.company
+    if company is None:
+        return {
+            "overdue_invoices": [],
+            "open_complaints": [],
+            "sales_history": [],
+            "overdue_total": Decimal("0"),
+        }
+    today = timezone.localdate()
+    overdue = list(
+        Invoice.objects.filter(
+            company=company, paid_on__isnull=True, due_on__lt=today
+        ).order_by("due_on")[:20]
+    )
+    return {
+        "overdue_invoices": overdue,
+        "overdue_total": sum((i.amount for i in overdue), Decimal("0")),
+        "open_complaints": list(
+            Complaint.objects.filter(company=company, resolved_on__isnull=True)[:20]
+        ),
+        "sales_history": list(SalesRecord.objects.filter(company=company)[:10]),
+    }
+
+
+def stakeholders_with_phases(opportunity: Opportunity):
+    """Stakeholders with their phase number (1-based) and the derived deal clock."""
+    from leadflow.opportunities.clock import StakeholderPosition, deal_clock
+    from leadflow.qualification.frameworks import CriterionStatus
+    from leadflow.qualification.queries import (
+        active_phases,
+        current_scorecard,
+        phase_number,
+    )
+
+    phases = active_phases()
+    stakeholders = list(
+        opportunity.stakeholders.select_related("contact", "phase").order_by(
+            "contact__name"
+        )
+    )
+    for s in stakeholders:
+        s.phase_number = phase_number(s.phase, phases)
+    card = current_scorecard(opportunity)
+    authority_met = bool(
+        card
+        and any(
+            c.criterion == "authority" and c.status == CriterionStatus.MET
+            for c in card.criteria.all()
+        )
+    )
+    clock = deal_clock(
+        [
+            StakeholderPosition(str(s.contact), s.role, s.phase_number)
+            for s in stakeholders
+        ],
+        quote_sent=opportunity.quotes.filter(status__in=["sent", "accepted"]).exists(),
+        commit_forecast=False,
+        authority_met=authority_met,
+    )
+    return stakeholders, phases, clock
+
+
+def overdue_activities_for(user: User) -> QuerySet:
+    from leadflow.opportunities.models import Activity
+
+    return (
+        Activity.objects.filter(assignee=user, done_at__isnull=True, due_at__lt=Now())
+        .select_related("opportunity")
+        .order_by("due_at")
+    )
+
+
+def stale_for(user: User, *, days: int = 14) -> QuerySet[Opportunity]:
+    """Open leads of the user untouched in their stage for ``days`` (workflows makes this
+    stage-specific)."""
+    limit = timezone.now() - timedelta(days=days)
+    return (
+        visible_opportunities(user)
+        .filter(owner=user, status=OpportunityStatus.OPEN, stage_entered_at__lt=limit)
+        .order_by("stage_entered_at")
+    )
+
+
+def decisions_due_for(user: User, *, days: int = 14) -> QuerySet[Opportunity]:
+    today = timezone.localdate()
+    return (
+        visible_opportunities(user)
+        .filter(
+            owner=user,
+            status=OpportunityStatus.OPEN,
+            decision_date__lte=today + timedelta(days=days),
+        )
+        .order_by("decision_date")
     )
