@@ -402,10 +402,11 @@ def test_patch_needs_the_triage_role(api_as, rep, persona, status):
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: PATCH /api/inquiries/{id} with referrer or prompted null passes None "
-    "to update_inquiry, which saves it into a NOT NULL column: IntegrityError, 500",
+    "to update_inquiry, which saves it into a NOT NULL column: the IntegrityError "
+    "comes back as 409 'conflict' instead of a 422 naming the field",
 )
 @pytest.mark.parametrize("field", ["referrer", "prompted"])
-def test_patch_with_null_for_a_required_field_is_not_a_server_error(
+def test_patch_with_null_for_a_required_field_is_a_validation_error(
     api_as, inside, field
 ):
     inquiry = make_inquiry(inside)
