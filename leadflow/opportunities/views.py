@@ -1,19 +1,58 @@
-"""Qualified-lead pages (list and record); the qualified-leads issue adds editing."""
+"""Qualified-lead pages: the list and the record with everything a salesperson does.
 
+Each POST handler: parse a form → get_opportunity_for_user(write=True) → one action →
+back to the record (errors as a message at the section they belong to).
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.queries import timeline_for
+from leadflow.core.errors import DomainError
+from leadflow.opportunities import actions
+from leadflow.opportunities.forms import (
+    ActivityForm,
+    CloseForm,
+    CompetitorForm,
+    DecideForm,
+    DetailsForm,
+    DocumentForm,
+    MoveForm,
+    OwnerForm,
+    QuoteForm,
+    QuoteLineFormSet,
+    ScorecardForm,
+    StakeholderForm,
+    TeamMemberForm,
+)
+from leadflow.opportunities.models import Activity, Document, Quote
 from leadflow.opportunities.queries import (
+    customer_context,
     get_opportunity_for_user,
+    stakeholders_with_phases,
     visible_opportunities,
 )
-from leadflow.opportunities.states import OpportunityStatus
+from leadflow.opportunities.quoting import totals
+from leadflow.opportunities.states import OpportunityStatus, QuoteStatus
+from leadflow.qualification.frameworks import Framework
+from leadflow.qualification.queries import (
+    current_scorecard,
+    gate_settings,
+    scorecard_history,
+)
 
 PAGE_SIZE = 25
+HUNDRED = Decimal(100)
 
 
 @login_required
@@ -43,14 +82,499 @@ def opportunity_list(request):
     )
 
 
+def _scorecard_initial(card):
+    if card is None:
+        return {}
+    return {c.criterion: (c.status, c.evidence) for c in card.criteria.all()}
+
+
+def _quote_rows(opportunity):
+    rows = []
+    for quote in opportunity.quotes.prefetch_related("lines").order_by(
+        "-number", "-revision"
+    ):
+        lines = list(quote.lines.all())
+        quote.totals = totals(
+            [(line.quantity, line.unit_price, line.discount) for line in lines],
+            discount=quote.discount,
+            vat_rate=quote.vat_rate,
+        )
+        quote.line_rows = list(zip(lines, quote.totals.lines, strict=True))
+        rows.append(quote)
+    return rows
+
+
 @login_required
 def opportunity_detail(request, opportunity_id: int):
-    opportunity = get_opportunity_for_user(request.user, opportunity_id)
-    return render(
-        request,
-        "opportunities/detail.html",
-        {
-            "o": opportunity,
-            "timeline": timeline_for(opportunity, opportunity.transitions.all()),
-        },
+    o = get_opportunity_for_user(request.user, opportunity_id)
+    stakeholders, phases, clock = stakeholders_with_phases(o)
+    scotsman = current_scorecard(o, Framework.SCOTSMAN)
+    bant = current_scorecard(o, Framework.BANT)
+    can_edit = o.status == OpportunityStatus.OPEN and (
+        has_capability(request.user, "opportunity.own")
+        or has_capability(request.user, "config.manage")
     )
+    weight = (
+        (o.p_win * o.p_go)
+        if o.p_win is not None and o.p_go is not None
+        else o.stage.weight
+    )
+    phase_strip = [
+        {
+            "number": i,
+            "phase": p,
+            "people": [s for s in stakeholders if s.phase_number == i],
+        }
+        for i, p in enumerate(phases, start=1)
+    ]
+    context = {
+        "o": o,
+        "weight": weight,
+        "weighted": (o.expected_value * weight).quantize(Decimal("0.01"))
+        if o.expected_value is not None
+        else None,
+        "can_edit": can_edit,
+        "stakeholders": stakeholders,
+        "phase_strip": phase_strip,
+        "clock": clock,
+        "deal_phase": phases[clock.deal_phase - 1] if clock.deal_phase else None,
+        "scotsman": scotsman,
+        "bant": bant,
+        "gate": gate_settings(),
+        "scorecards": scorecard_history(o)[:20],
+        "activities": o.activities.select_related("assignee").order_by(
+            "done_at", "due_at"
+        ),
+        "documents": o.documents.select_related("uploaded_by"),
+        "team": o.team_members.select_related("user"),
+        "competitors": o.competitors.all(),
+        "quotes": _quote_rows(o),
+        "context": customer_context(o),
+        "timeline": timeline_for(o, o.transitions.all()),
+        "now_ts": timezone.now(),
+    }
+    if can_edit:
+        context.update(
+            details_form=DetailsForm(
+                initial={
+                    "version": o.version,
+                    "title": o.title,
+                    "expected_value": o.expected_value,
+                    "decision_date": o.decision_date,
+                    "start_date": o.start_date,
+                    "p_win": o.p_win * HUNDRED if o.p_win is not None else None,
+                    "p_go": o.p_go * HUNDRED if o.p_go is not None else None,
+                    "decision_type": o.decision_type,
+                    "service_type": o.service_type,
+                }
+            ),
+            owner_form=OwnerForm(),
+            move_form=MoveForm(initial={"stage": o.stage.code}),
+            close_form=CloseForm(),
+            scotsman_form=ScorecardForm(
+                framework=Framework.SCOTSMAN, current=_scorecard_initial(scotsman)
+            ),
+            bant_form=ScorecardForm(
+                framework=Framework.BANT,
+                current=_scorecard_initial(bant),
+                prefix="bant",
+            ),
+            stakeholder_form=StakeholderForm(opportunity=o, phases=phases),
+            team_form=TeamMemberForm(),
+            competitor_form=CompetitorForm(),
+            activity_form=ActivityForm(initial={"assignee": request.user.pk}),
+            document_form=DocumentForm(),
+            quote_form=QuoteForm(
+                initial={"language": o.contact.language or "nl", "vat_rate": 21}
+            ),
+            line_formset=QuoteLineFormSet(prefix="lines"),
+        )
+    return render(request, "opportunities/detail.html", context)
+
+
+def _back(opportunity_id: int, anchor: str = ""):
+    url = f"/opportunities/{opportunity_id}/"
+    return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _run(request, action, success: str) -> bool:
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(
+            request, f"{label}: {' '.join(errors)}" if label else " ".join(errors)
+        )
+
+
+def _write(request, opportunity_id):
+    return get_opportunity_for_user(request.user, opportunity_id, write=True)
+
+
+@login_required
+@require_POST
+def opportunity_edit(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = DetailsForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.update_opportunity(
+                o,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                **form.values(),
+            ),
+            _("Details saved."),
+        )
+    return _back(o.pk, "details")
+
+
+@login_required
+@require_POST
+def opportunity_owner(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = OwnerForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.reassign_owner(
+                o,
+                actor=request.user,
+                owner=form.cleaned_data["owner"],
+                reason=form.cleaned_data["reason"],
+            ),
+            _("Owner changed; both people were told."),
+        )
+    return _back(o.pk)
+
+
+@login_required
+@require_POST
+def opportunity_move(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.move_stage(
+                o,
+                actor=request.user,
+                stage=form.cleaned_data["stage"],
+                reason=form.cleaned_data["reason"],
+            ),
+            _("Stage changed."),
+        )
+    return _back(o.pk, "move")
+
+
+@login_required
+@require_POST
+def opportunity_close(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        d = form.cleaned_data
+        _run(
+            request,
+            lambda: actions.close_opportunity(
+                o,
+                actor=request.user,
+                result=d["result"],
+                reason=d["reason"],
+                follow_up_on=d["follow_up_on"],
+                follow_up_by=d["follow_up_by"],
+            ),
+            _("Qualified lead closed."),
+        )
+    return _back(o.pk)
+
+
+@login_required
+@require_POST
+def opportunity_qualify(request, opportunity_id: int, framework: str):
+    from leadflow.qualification.actions import score_qualification
+
+    if framework not in Framework.values:
+        raise Http404
+    o = _write(request, opportunity_id)
+    form = ScorecardForm(
+        request.POST,
+        framework=framework,
+        prefix="bant" if framework == Framework.BANT else None,
+    )
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: score_qualification(
+                o,
+                actor=request.user,
+                framework=framework,
+                criteria=form.criteria(),
+                evidence=form.evidence(),
+                note=form.cleaned_data["note"],
+            ),
+            _("Scorecard saved."),
+        )
+    return _back(o.pk, "qualification")
+
+
+@login_required
+@require_POST
+def opportunity_stakeholder(request, opportunity_id: int):
+    from leadflow.qualification.queries import active_phases
+
+    o = _write(request, opportunity_id)
+    form = StakeholderForm(request.POST, opportunity=o, phases=active_phases())
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        d = form.cleaned_data
+        _run(
+            request,
+            lambda: actions.set_stakeholder(
+                o,
+                actor=request.user,
+                contact=d["contact"],
+                role=d["role"],
+                phase_number=d["phase"],
+                note=d["note"],
+            ),
+            _("Stakeholder saved."),
+        )
+    return _back(o.pk, "clock")
+
+
+@login_required
+@require_POST
+def opportunity_team(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = TeamMemberForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.add_team_member(
+                o,
+                actor=request.user,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+            ),
+            _("Team member saved."),
+        )
+    return _back(o.pk, "people")
+
+
+@login_required
+@require_POST
+def opportunity_competitor(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = CompetitorForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.add_competitor(
+                o,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                note=form.cleaned_data["note"],
+            ),
+            _("Competitor saved."),
+        )
+    return _back(o.pk, "people")
+
+
+@login_required
+@require_POST
+def opportunity_activity(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = ActivityForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        d = form.cleaned_data
+        _run(
+            request,
+            lambda: actions.add_activity(
+                o,
+                actor=request.user,
+                kind=d["kind"],
+                subject=d["subject"],
+                assignee=d["assignee"],
+                due_at=d["due_at"],
+                duration_minutes=d["duration_minutes"],
+            ),
+            _("Activity added."),
+        )
+    return _back(o.pk, "activities")
+
+
+@login_required
+@require_POST
+def activity_done(request, activity_id: int):
+    activity = get_object_or_404(Activity, pk=activity_id)
+    _write(request, activity.opportunity_id)
+    done = request.POST.get("done") == "1"
+    _run(
+        request,
+        lambda: actions.set_activity_done(activity, actor=request.user, done=done),
+        _("Activity updated."),
+    )
+    return _back(activity.opportunity_id, "activities")
+
+
+@login_required
+@require_POST
+def opportunity_document(request, opportunity_id: int):
+    o = get_opportunity_for_user(request.user, opportunity_id, write=True)
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(
+            request,
+            lambda: actions.add_document(
+                o,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+            ),
+            _("Document uploaded."),
+        )
+    return _back(o.pk, "documents")
+
+
+@login_required
+def document_download(request, document_id: int):
+    document = get_object_or_404(Document, pk=document_id)
+    get_opportunity_for_user(request.user, document.opportunity_id)
+    response = FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=document.name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _lines_from(formset):
+    lines = []
+    for form in formset:
+        d = form.cleaned_data
+        if not d or not (d.get("description") or "").strip():
+            continue
+        lines.append(
+            actions.LineInput(
+                description=d["description"],
+                quantity=d.get("quantity") or Decimal(0),
+                unit_price=d.get("unit_price")
+                if d.get("unit_price") is not None
+                else Decimal(-1),
+                discount=(d.get("discount") or Decimal(0)) / HUNDRED,
+            )
+        )
+    return lines
+
+
+@login_required
+@require_POST
+def quote_create(request, opportunity_id: int):
+    o = _write(request, opportunity_id)
+    form = QuoteForm(request.POST)
+    formset = QuoteLineFormSet(request.POST, prefix="lines")
+    if not (form.is_valid() and formset.is_valid()):
+        _form_errors(request, form)
+        for f in formset:
+            _form_errors(request, f)
+        return _back(o.pk, "quotes")
+    d = form.cleaned_data
+    _run(
+        request,
+        lambda: actions.create_quote(
+            o,
+            actor=request.user,
+            lines=_lines_from(formset),
+            discount=(d["discount"] or Decimal(0)) / HUNDRED,
+            vat_rate=d["vat_rate"] / HUNDRED,
+            language=d["language"],
+            valid_until=d["valid_until"],
+            notes=d["notes"],
+            override_reason=d["override_reason"],
+        ),
+        _("Draft quote made."),
+    )
+    return _back(o.pk, "quotes")
+
+
+def _quote_write(request, quote_id):
+    quote = get_object_or_404(Quote, pk=quote_id)
+    _write(request, quote.opportunity_id)
+    return quote
+
+
+@login_required
+@require_POST
+def quote_send(request, quote_id: int):
+    quote = _quote_write(request, quote_id)
+    _run(
+        request,
+        lambda: actions.send_quote(quote, actor=request.user),
+        _("Quote marked as sent; it can no longer be edited."),
+    )
+    return _back(quote.opportunity_id, "quotes")
+
+
+@login_required
+@require_POST
+def quote_revise(request, quote_id: int):
+    quote = _quote_write(request, quote_id)
+    _run(
+        request,
+        lambda: actions.revise_quote(quote, actor=request.user),
+        _("New draft revision made."),
+    )
+    return _back(quote.opportunity_id, "quotes")
+
+
+@login_required
+@require_POST
+def quote_decide(request, quote_id: int):
+    quote = _quote_write(request, quote_id)
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        _run(
+            request,
+            lambda: actions.decide_quote(
+                quote,
+                actor=request.user,
+                accepted=d["decision"] == "accept",
+                reason=d["reason"],
+                close_as_won=d["close_as_won"],
+            ),
+            _("Quote decision saved."),
+        )
+    return _back(quote.opportunity_id, "quotes")
+
+
+__all__ = ["QuoteStatus"]
