@@ -5,7 +5,7 @@ from leadflow.contacts.actions import (
     find_or_create_company,
     update_company,
 )
-from leadflow.contacts.models import Company
+from leadflow.contacts.models import Company, Complaint, Invoice, SalesRecord
 
 
 @admin.register(Company)
@@ -43,3 +43,27 @@ class CompanyAdmin(admin.ModelAdmin):
             }
             update_company(created, actor=request.user, **others)
             obj.pk = created.pk
+
+
+class CustomerContextAdmin(admin.ModelAdmin):
+    """Customer context shown on qualified leads (entered here or imported)."""
+
+    autocomplete_fields = ("company",)
+    list_select_related = ("company",)
+    show_full_result_count = False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(CustomerContextAdmin):
+    list_display = ("number", "company", "due_on", "amount", "paid_on")
+    list_filter = ("paid_on",)
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(CustomerContextAdmin):
+    list_display = ("subject", "company", "opened_on", "resolved_on")
+
+
+@admin.register(SalesRecord)
+class SalesRecordAdmin(CustomerContextAdmin):
+    list_display = ("company", "year", "revenue")
