@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,71 @@ class Report:
             f"{stats['p50'] / ms(self.full_scan):.3f}x full scan)"
         )
         return stats
+
+
+class SqlTimer:
+    """Where an operation's time goes: SQL statements by kind, COMMIT, connecting.
+
+    Installed with ``connection.execute_wrapper`` (a few microseconds a statement).
+    Statement time is the execute call: for SQLite that runs the query up to its
+    first row, so it includes sorting but not fetching the remaining rows.
+    """
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    def _add(self, kind: str, seconds: float) -> None:
+        self.seconds[kind] = self.seconds.get(kind, 0.0) + seconds
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self._add(
+                sql.lstrip().split(None, 1)[0].upper(), time.perf_counter() - started
+            )
+
+    @contextmanager
+    def active(self):
+        from django.db import connection
+
+        originals = {name: getattr(connection, name) for name in ("_commit", "connect")}
+
+        def timing(name):
+            def wrapper(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return originals[name](*args, **kwargs)
+                finally:
+                    self._add(name.strip("_").upper(), time.perf_counter() - started)
+
+            return wrapper
+
+        for name in originals:
+            setattr(connection, name, timing(name))
+        try:
+            with connection.execute_wrapper(self):
+                yield self
+        finally:
+            for name in originals:
+                delattr(connection, name)
+
+    def describe(self, operations: int, total: float) -> str:
+        parts = [
+            f"{kind} {ms(self.seconds[kind]) / operations:.2f} ms"
+            f" ({self.counts[kind] / operations:.1f}x)"
+            for kind in sorted(self.seconds, key=self.seconds.get, reverse=True)
+        ]
+        sql = sum(self.seconds.values())
+        rest = ms(total - sql) / operations
+        return (
+            f"per operation {ms(total) / operations:.2f} ms = "
+            + ", ".join(parts)
+            + f"; Python (Django, ORM, app code) {rest:.2f} ms"
+        )
 
 
 # --- building the database --------------------------------------------------------
@@ -260,29 +326,33 @@ def measure_lookups(report: Report, user, client, headers, samples) -> dict:
     by_kind: dict[str, list[float]] = {}
     found: dict[str, int] = {}
     everything = []
-    for kind, query in samples:
-        started = time.perf_counter()
-        result = lookup(user, **query)
-        elapsed = time.perf_counter() - started
-        by_kind.setdefault(kind, []).append(elapsed)
-        found[kind] = found.get(kind, 0) + bool(result.contacts or result.companies)
-        everything.append(elapsed)
+    with SqlTimer().active() as timer:
+        for kind, query in samples:
+            started = time.perf_counter()
+            result = lookup(user, **query)
+            elapsed = time.perf_counter() - started
+            by_kind.setdefault(kind, []).append(elapsed)
+            found[kind] = found.get(kind, 0) + bool(result.contacts or result.companies)
+            everything.append(elapsed)
     results = {"queries": report.add("lookup() all kinds", everything)}
     for kind, values in sorted(by_kind.items()):
         report.add(f"lookup() by {kind} ({found[kind]}/{len(values)} found)", values)
+    print(f"    lookup(): {timer.describe(len(samples), sum(everything))}")
     api = []
-    for _kind, query in samples:
-        started = time.perf_counter()
-        response = client.post(
-            "/api/intake/lookup",
-            data=json.dumps(query),
-            content_type="application/json",
-            **headers,
-        )
-        api.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise SystemExit(f"lookup API answered {response.status_code}: {query}")
+    with SqlTimer().active() as timer:
+        for _kind, query in samples:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/intake/lookup",
+                data=json.dumps(query),
+                content_type="application/json",
+                **headers,
+            )
+            api.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise SystemExit(f"lookup API answered {response.status_code}: {query}")
     results["api"] = report.add("POST /api/intake/lookup", api)
+    print(f"    API: {timer.describe(len(samples), sum(api))}")
     return results
 
 
@@ -310,8 +380,10 @@ def measure_inbox(report: Report, user, client, headers, repeat: int) -> dict:
     worst = []
     for label, url in urls.items():
         assert client.get(url, **headers).status_code == 200, url
-        samples = timed(lambda url=url: client.get(url, **headers), repeat)
+        with SqlTimer().active() as timer:
+            samples = timed(lambda url=url: client.get(url, **headers), repeat)
         results[label] = report.add(label, samples)
+        print(f"    {timer.describe(repeat, sum(samples))}")
         worst += samples
     results["api"] = percentiles(worst)
     client.force_login(user)
@@ -328,8 +400,10 @@ def measure_inbox(report: Report, user, client, headers, repeat: int) -> dict:
         worst = []
         for label, url in html.items():
             assert client.get(url).status_code == 200, url
-            samples = timed(lambda url=url: client.get(url), repeat)
+            with SqlTimer().active() as timer:
+                samples = timed(lambda url=url: client.get(url), repeat)
             results[label] = report.add(label, samples)
+            print(f"    {timer.describe(repeat, sum(samples))}")
             worst += samples
         results["html"] = percentiles(worst)
     else:
@@ -394,22 +468,25 @@ def measure_registrations(report: Report, client, headers, count: int, rng) -> f
                 {"contact_id": c.pk, "summary": summary, "channel": channel}
             )
     samples = []
+    timer = SqlTimer()
     started = time.perf_counter()
-    for payload in payloads:
-        t0 = time.perf_counter()
-        response = client.post(
-            "/api/inquiries",
-            data=json.dumps(payload),
-            content_type="application/json",
-            **headers,
-        )
-        samples.append(time.perf_counter() - t0)
-        if response.status_code != 201:
-            raise SystemExit(
-                f"register answered {response.status_code}: {response.content}"
+    with timer.active():
+        for payload in payloads:
+            t0 = time.perf_counter()
+            response = client.post(
+                "/api/inquiries",
+                data=json.dumps(payload),
+                content_type="application/json",
+                **headers,
             )
+            samples.append(time.perf_counter() - t0)
+            if response.status_code != 201:
+                raise SystemExit(
+                    f"register answered {response.status_code}: {response.content}"
+                )
     elapsed = time.perf_counter() - started
     report.add("POST /api/inquiries (latency)", samples)
+    print(f"    {timer.describe(count, sum(samples))}")
     rate = count / elapsed
     print(f"  {count} registrations in {elapsed:.2f} s: {rate:,.0f} registrations/s")
     return rate
@@ -501,6 +578,13 @@ def show_plans(user, client, headers, samples) -> list[str]:
     scans += explain(
         "GET /api/inquiries?status=open (page 1 + count)",
         lambda: client.get("/api/inquiries?status=open", **headers),
+    )
+    from leadflow.intake.models import Inquiry
+
+    middle = max(1, Inquiry.objects.open().count() // 100)
+    scans += explain(
+        f"GET /api/inquiries?status=open&page={middle} (OFFSET {(middle - 1) * 50:,})",
+        lambda: client.get(f"/api/inquiries?status=open&page={middle}", **headers),
     )
     scans += explain(
         "GET /api/inquiries?status=open&channel=web_form",
