@@ -403,6 +403,36 @@ def test_a_draft_update_with_invalid_lines_changes_nothing(lead, rep):
     assert (quote.version, quote.notes, quote.lines.count()) == (1, "", 2)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: opportunities/actions.py update_draft_quote: an overall discount outside "
+        "0-1 is not checked (create_quote checks it), so the database CheckConstraint "
+        "quote_discount_range raises IntegrityError; it should raise ValidationFailed "
+        "invalid_discount"
+    ),
+)
+def test_a_draft_update_refuses_an_overall_discount_outside_0_to_1(lead, rep):
+    quote = make_draft_quote(lead, rep)
+    with pytest.raises(ValidationFailed) as exc:
+        update_draft_quote(quote, actor=rep, lines=LINES, discount=Decimal("1.5"))
+    assert exc.value.code == "invalid_discount"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: opportunities/actions.py create_quote/update_draft_quote: the VAT rate is "
+        "never checked, so 1.21 (or a negative rate) reaches the database and the "
+        "CheckConstraint quote_vat_rate_range raises IntegrityError; it should be a "
+        "ValidationFailed (0 <= rate < 1) like the discount"
+    ),
+)
+def test_a_vat_rate_outside_0_to_1_is_refused(lead, rep):
+    with pytest.raises(ValidationFailed):
+        create_quote(lead, actor=rep, lines=LINES, vat_rate=Decimal("1.21"))
+
+
 # --- send_quote ------------------------------------------------------------------------
 
 
@@ -579,6 +609,18 @@ def test_declining_with_close_as_won_leaves_the_lead_open(lead, rep):
     )
     lead.refresh_from_db()
     assert lead.status == "open"
+
+
+def test_accepting_as_won_on_a_closed_lead_changes_nothing(lead, rep):
+    quote = make_sent_quote(lead, rep)
+    close_opportunity(lead, actor=rep, result="lost", reason="Competitor")
+    with pytest.raises(Conflict) as exc:
+        decide_quote(quote, actor=rep, accepted=True, close_as_won=True)
+    assert exc.value.code == "opportunity_closed"
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    lead.refresh_from_db()
+    assert lead.status == "lost"
 
 
 @pytest.mark.parametrize("accepted", [True, False])
