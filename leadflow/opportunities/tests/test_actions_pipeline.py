@@ -452,6 +452,28 @@ def test_a_result_other_than_nurture_keeps_no_follow_up(lead, rep):
     assert (lead.follow_up_on, lead.follow_up_by) == (None, "")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: opportunities/actions.py close_opportunity: for a result other than "
+        "nurture the lead drops follow_up_on/follow_up_by, but the transition row "
+        "(timeline and workflow outbox) still records them; its data should carry "
+        "None like the lead"
+    ),
+)
+def test_a_result_other_than_nurture_records_no_follow_up_in_the_transition(lead, rep):
+    close_opportunity(
+        lead,
+        actor=rep,
+        result="lost",
+        reason="Price",
+        follow_up_on=FOLLOW_UP,
+        follow_up_by="sales",
+    )
+    row = OpportunityTransition.objects.filter(opportunity=lead).last()
+    assert (row.data["follow_up_on"], row.data["follow_up_by"]) == (None, None)
+
+
 @pytest.mark.parametrize("result", ["won", "lost", "not_going_ahead", "nurture"])
 @pytest.mark.parametrize("reason", ["", "  "])
 def test_every_result_needs_a_reason(lead, rep, result, reason):
