@@ -30,14 +30,17 @@ help:
 
 # --- setup -----------------------------------------------------------------------------
 
+# What WeasyPrint needs to render quote PDFs.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
 venv:
 	@scripts/ensure-venv.sh
 
 deps-run:
-	@scripts/apt-ensure.sh gettext
+	@scripts/apt-ensure.sh gettext $(PDF_DEBS)
 
 deps-test:
-	@scripts/apt-ensure.sh gettext chromium postgresql
+	@scripts/apt-ensure.sh gettext chromium postgresql $(PDF_DEBS)
 
 # --- run -------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages Leadflow needs, each only when it is missing.
-# Usage: scripts/apt-ensure.sh gettext chromium postgresql
+# Usage: scripts/apt-ensure.sh gettext chromium postgresql libpango-1.0-0
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -12,6 +12,9 @@ present() {
     gettext) command -v msgfmt >/dev/null ;;
     chromium) command -v chromium >/dev/null ;;
     postgresql) [ -x /usr/lib/postgresql/15/bin/postgres ] ;;
+    # WeasyPrint (quote PDFs): Pango through cffi, and the DejaVu fonts it embeds.
+    libpango-1.0-0 | libpangoft2-1.0-0 | fonts-dejavu-core)
+      [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] ;;
     *) echo "apt-ensure: unknown package $1" >&2; exit 2 ;;
   esac
 }

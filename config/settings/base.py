@@ -189,6 +189,13 @@ LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 9)  # one
 LEADFLOW_API_TOKEN_DAYS = env_int("LEADFLOW_API_TOKEN_DAYS", 365)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+# The letterhead of quote PDFs (besides LEADFLOW_COMPANY_NAME). The address is several
+# lines: real newlines or a literal \n between them (a .env value is one line).
+LEADFLOW_COMPANY_ADDRESS = env_str("LEADFLOW_COMPANY_ADDRESS", "").replace("\\n", "\n")
+LEADFLOW_COMPANY_VAT = env_str("LEADFLOW_COMPANY_VAT", "")
+LEADFLOW_COMPANY_IBAN = env_str("LEADFLOW_COMPANY_IBAN", "")
+LEADFLOW_COMPANY_EMAIL = env_str("LEADFLOW_COMPANY_EMAIL", "")
+LEADFLOW_COMPANY_PHONE = env_str("LEADFLOW_COMPANY_PHONE", "")
 
 LOGGING = {
     "version": 1,
