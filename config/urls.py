@@ -15,3 +15,5 @@ urlpatterns = [
     path("", include("leadflow.marketing.urls")),
     path("", include("leadflow.workflows.urls")),
 ]
+
+handler400 = "leadflow.core.views.bad_request"

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leadflow.core.middleware.DatabaseErrorMiddleware",
+    "leadflow.api.middleware.RefuseNulMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

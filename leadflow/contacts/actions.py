@@ -323,3 +323,22 @@ def update_company(company: Company, *, actor, **values) -> Company:
         actor=actor, subject=locked, event_type="company.updated", old=old, new=new
     )
     return locked
+
+
+@transaction.atomic
+def attach_company(contact: Contact, company: Company | None, *, actor) -> Contact:
+    """Give a contact without a company the company it turns out to work at."""
+    if company is None:
+        return contact
+    updated = Contact.objects.filter(pk=contact.pk, company__isnull=True).update(
+        company=company, version=F("version") + 1
+    )
+    if updated:
+        record_event(
+            actor=actor,
+            subject=contact,
+            event_type="contact.updated",
+            old={"company": None},
+            new={"company": company.name},
+        )
+    return Contact.objects.select_related("company").get(pk=contact.pk)

@@ -33,6 +33,8 @@ def _token_prefix_ids(model, fk: str, words: list[str], limit: int) -> list[int]
     """Ids whose name has a word starting with every typed word (rarest word first)."""
     vendor = connection.vendor
     words = sorted(words, key=len, reverse=True)[:3]
+    if not words:
+        return []
     qs = model.objects.filter(**prefix_filter("token", words[0], vendor))
     ids = list(qs.values_list(fk, flat=True).distinct()[: limit * 4])
     for word in words[1:]:

@@ -18,7 +18,9 @@ from leadflow.accounts.permissions import has_capability
 from leadflow.audit.actions import changed_fields, record_event
 from leadflow.contacts.actions import (
     ContactData,
+    attach_company,
     create_contact,
+    find_or_create_company,
     put_in_marketing_database,
 )
 from leadflow.contacts.models import Company, Consent, Contact, Lifecycle
@@ -164,6 +166,9 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
     )
     now = timezone.now()
     received_at = data.received_at or now
+    if timezone.is_naive(received_at):
+        # A time without an offset is local office time.
+        received_at = timezone.make_aware(received_at)
     if received_at > now + timezone.timedelta(minutes=5):
         raise ValidationFailed(
             _("The inquiry cannot be received in the future."),
@@ -176,9 +181,21 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         if contact is None:
             raise ValidationFailed(_("Unknown contact."), code="unknown_contact")
     elif data.contact is not None:
-        contact = find_existing_contact(data.contact) or create_contact(
-            data.contact, actor=actor
-        )
+        contact = find_existing_contact(data.contact)
+        if contact is None:
+            contact = create_contact(data.contact, actor=actor)
+        elif contact.company_id is None and data.contact.company_name:
+            # A known person now named with a company: keep what was typed.
+            contact = attach_company(
+                contact,
+                find_or_create_company(
+                    data.contact.company_name,
+                    actor=actor,
+                    size=data.contact.company_size,
+                    country=data.contact.country,
+                ),
+                actor=actor,
+            )
     else:
         raise ValidationFailed(
             _("Say who asked the question."), code="contact_required"
@@ -243,6 +260,17 @@ def update_inquiry(inquiry: Inquiry, *, actor: User, version: int, **values) -> 
         values["department"] = resolve_department(values["department"])
     if "summary" in values and not (values["summary"] or "").strip():
         raise ValidationFailed(_("Summarise the question."), code="summary_required")
+    if "referrer" in values:
+        values["referrer"] = (values["referrer"] or "").strip()[:200]
+    if "prompted" in values and not isinstance(values["prompted"], bool):
+        raise ValidationFailed(_("Prompted is true or false."), code="invalid_prompted")
+    if "received_at" in values:
+        if values["received_at"] is None:
+            raise ValidationFailed(
+                _("An inquiry keeps its reception time."), code="received_at_required"
+            )
+        if timezone.is_naive(values["received_at"]):
+            values["received_at"] = timezone.make_aware(values["received_at"])
     old, new = changed_fields(locked, values)
     if not new:
         return locked

@@ -62,10 +62,9 @@ def get_opportunity_for_handover(user: User, opportunity_id: int) -> Opportunity
     from leadflow.accounts.permissions import require
 
     require(user, "inquiry.register")
+    # Closed leads are found too, so the action can answer 409 instead of 404.
     return get_object_or_404(
-        Opportunity.objects.select_related("owner"),
-        pk=opportunity_id,
-        status=OpportunityStatus.OPEN,
+        Opportunity.objects.select_related("owner"), pk=opportunity_id
     )
 
 

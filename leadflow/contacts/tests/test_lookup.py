@@ -96,13 +96,6 @@ def test_company_word_prefix_finds_the_company():
     assert [c.name for c in companies] == ["Bouwbedrijf Janssens NV"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="BUG: contacts.queries.find_companies calls _token_prefix_ids with no words "
-    "when the company key has no word of two or more characters ('A & B', 'X.Y. Z', "
-    "'0:0'): IndexError, a 500 on POST /api/intake/lookup",
-)
 @pytest.mark.parametrize("typed", ["A & B", "X Y", "0:0"])
 def test_a_company_of_one_letter_words_is_looked_up_without_error(typed):
     make_contact("Piet Janssens", company="A & B")

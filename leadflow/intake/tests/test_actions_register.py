@@ -85,12 +85,6 @@ def test_an_existing_contact_is_reused_by_e_mail_whatever_the_case(inside):
     assert Contact.objects.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake.actions.register_inquiry reuses a known contact without a "
-    "company and silently drops the company typed at intake (no company created, "
-    "inquiry.company None); SPEC step 1 records company data unless known",
-)
 def test_a_known_contact_without_company_gets_the_company_typed_at_intake(inside):
     make_contact("Piet Janssens", email="piet@janssens.be")
     inquiry = register(

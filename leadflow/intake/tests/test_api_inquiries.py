@@ -213,11 +213,6 @@ def test_register_rejects_huge_strings_with_422(api_as, overrides):
     assert response.json()["code"] == "invalid_input"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake.actions.register_inquiry compares a naive received_at (an ISO "
-    "date without offset, accepted by InquiryIn) with an aware now(): TypeError, 500",
-)
 def test_register_with_a_received_at_without_offset_is_not_a_server_error(api_as):
     body = inquiry_body(received_at="2025-01-06T10:00:00")
     response = api_as("inside").post("/api/inquiries", body)
@@ -399,12 +394,6 @@ def test_patch_needs_the_triage_role(api_as, rep, persona, status):
     assert response.status_code == status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PATCH /api/inquiries/{id} with referrer or prompted null passes None "
-    "to update_inquiry, which saves it into a NOT NULL column: the IntegrityError "
-    "comes back as 409 'conflict' instead of a 422 naming the field",
-)
 @pytest.mark.parametrize("field", ["referrer", "prompted"])
 def test_patch_with_null_for_a_required_field_is_a_validation_error(
     api_as, inside, field

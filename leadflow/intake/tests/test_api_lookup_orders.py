@@ -137,11 +137,6 @@ def test_lookup_rejects_wrong_types_and_huge_strings_with_422(api_as, body):
     assert response.json()["code"] == "invalid_input"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: contacts.queries.find_companies raises IndexError for a company of "
-    "one-letter words ('A & B'): 500",
-)
 def test_lookup_of_a_company_of_one_letter_words_is_not_a_server_error(api_as):
     response = api_as("inside").post("/api/intake/lookup", {"company": "A & B"})
     assert response.status_code == 200
@@ -308,12 +303,6 @@ def test_handover_needs_a_question(api_as, inside, rep):
     assert error_of(response) == (422, "unknown_channel")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: opportunities.queries.get_opportunity_for_handover filters on "
-    "status=open, so a closed lead answers 404 not_found and the action's 409 "
-    "opportunity_closed ('register a new inquiry instead') never reaches the caller",
-)
 def test_handover_to_a_closed_lead_is_409(api_as, inside, rep):
     opportunity = make_opportunity(inside, owner=rep)
     Opportunity.objects.filter(pk=opportunity.pk).update(

@@ -128,11 +128,16 @@ def test_open_for_contacts_finds_running_leads_of_the_person_or_company(inside, 
     assert list(open_for_contacts([other_person.pk], [])) == []
 
 
-def test_handover_lookup_ignores_closed_leads(inside, rep, colleague):
-    from django.http import Http404
+def test_handover_to_a_closed_lead_is_found_and_refused_as_closed(
+    inside, rep, colleague
+):
+    from leadflow.core.errors import Conflict
+    from leadflow.intake.actions import hand_over_question
 
     lead = make_opportunity(inside, owner=rep)
     assert get_opportunity_for_handover(colleague, lead.pk) == lead
     lead.__class__.objects.filter(pk=lead.pk).update(status="won")
-    with pytest.raises(Http404):
-        get_opportunity_for_handover(colleague, lead.pk)
+    closed = get_opportunity_for_handover(colleague, lead.pk)
+    with pytest.raises(Conflict) as error:
+        hand_over_question(closed, actor=colleague, question="Any news?")
+    assert error.value.code == "opportunity_closed"
