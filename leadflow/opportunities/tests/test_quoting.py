@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadflow.opportunities.quoting import LineAmounts, line_amounts, money, totals
@@ -157,6 +157,7 @@ def _two_decimals_not_negative(value: Decimal) -> bool:
     return value.as_tuple().exponent == -2 and not value.is_signed() and value >= 0
 
 
+@settings(max_examples=150, deadline=None)
 @given(rows=line_rows, discount=fractions, vat_rate=vat_rates)
 def test_total_is_net_plus_vat_and_every_amount_has_two_decimals(
     rows, discount, vat_rate
@@ -178,6 +179,7 @@ def test_total_is_net_plus_vat_and_every_amount_has_two_decimals(
         assert _two_decimals_not_negative(amount), amount
 
 
+@settings(max_examples=150, deadline=None)
 @given(rows=line_rows, discount=fractions, vat_rate=vat_rates)
 def test_discounts_never_raise_a_price_and_vat_never_lowers_it(
     rows, discount, vat_rate
