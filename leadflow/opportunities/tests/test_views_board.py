@@ -414,7 +414,7 @@ def test_the_board_page_carries_the_move_dialog_without_inline_script(as_user):
 
 
 def _count_board_queries(client, django_assert_max_num_queries) -> int:
-    with django_assert_max_num_queries(20) as captured:
+    with django_assert_max_num_queries(14) as captured:
         response = client.get(BOARD)
     assert response.status_code == 200
     return len(captured.captured_queries)
@@ -445,7 +445,7 @@ def test_the_column_endpoint_runs_a_fixed_number_of_queries(
 ):
     _many(rep, 2 * BOARD_PAGE)
     client = as_user("rep")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         client.get(
             f"/pipeline/column/{stage('qualification').pk}/",
             {"offset": BOARD_PAGE},
