@@ -617,7 +617,8 @@ def test_closing_deletes_nothing(rep, settings, tmp_path):
 
     lead = Opportunity.objects.get(pk=lead.pk)
     assert lead.stakeholders.count() == 1
-    assert StakeholderPhaseChange.objects.filter(stakeholder__opportunity=lead).count()
+    changes = StakeholderPhaseChange.objects.filter(stakeholder__opportunity=lead)
+    assert changes.count() == 1
     assert lead.activities.count() == 1
     assert lead.documents.count() == 1
     assert list(lead.quotes.all()) == [quote]
