@@ -259,24 +259,26 @@ def reassign_owner(
         reason=reason,
     )
     url = f"/opportunities/{locked.pk}/"
-    notify(
-        owner,
-        actor=actor,
-        event_type="opportunity.assigned",
-        subject=locked,
-        url=url,
-        message=_("%(title)s is now yours (from %(previous)s).")
-        % {"title": locked.title, "previous": previous},
-    )
-    notify(
-        previous,
-        actor=actor,
-        event_type="opportunity.reassigned",
-        subject=locked,
-        url=url,
-        message=_("%(title)s was handed to %(owner)s.")
-        % {"title": locked.title, "owner": owner},
-    )
+    if owner != actor:
+        notify(
+            owner,
+            actor=actor,
+            event_type="opportunity.assigned",
+            subject=locked,
+            url=url,
+            message=_("%(title)s is now yours (from %(previous)s).")
+            % {"title": locked.title, "previous": previous},
+        )
+    if previous != actor:
+        notify(
+            previous,
+            actor=actor,
+            event_type="opportunity.reassigned",
+            subject=locked,
+            url=url,
+            message=_("%(title)s was handed to %(owner)s.")
+            % {"title": locked.title, "owner": owner},
+        )
     return locked
 
 
@@ -568,6 +570,7 @@ def add_activity(
         raise ValidationFailed(
             _("Give the activity a subject."), code="subject_required"
         )
+    _locked_open(opportunity)
     activity = Activity.objects.create(
         opportunity=opportunity,
         kind=kind,
@@ -704,6 +707,18 @@ def _write_lines(quote: Quote, lines: list[LineInput]) -> None:
     )
 
 
+def _check_rates(*, discount: Decimal | None, vat_rate: Decimal | None) -> None:
+    if discount is not None and not Decimal(0) <= discount <= Decimal(1):
+        raise ValidationFailed(
+            _("The overall discount is between 0 and 1."), code="invalid_discount"
+        )
+    if vat_rate is not None and not Decimal(0) <= vat_rate < Decimal(1):
+        raise ValidationFailed(
+            _("The VAT rate is between 0 and 1 (0.21 for 21%)."),
+            code="invalid_vat_rate",
+        )
+
+
 class GateNotPassed(Conflict):
     code = "gate_not_passed"
 
@@ -723,19 +738,20 @@ def create_quote(
 ) -> Quote:
     """A new draft quote, allowed only when SCOTSMAN passes the gate. An administrator
     or sales director may override with a reason; it is counted as a process exception."""
-    from leadflow.qualification.queries import current_scorecard, gate_settings
+    from leadflow.qualification.queries import (
+        current_scorecard,
+        gate_settings,
+        passes_gate,
+    )
 
     _check_lines(lines)
-    if not Decimal(0) <= discount <= Decimal(1):
-        raise ValidationFailed(
-            _("The overall discount is between 0 and 1."), code="invalid_discount"
-        )
+    _check_rates(discount=discount, vat_rate=vat_rate)
     locked = _locked_open(opportunity)
     card = current_scorecard(locked)
     gate = gate_settings()
     met = card.met if card else 0
     override = False
-    if card is None or not card.passes_gate:
+    if not passes_gate(card, gate):
         override_reason = (override_reason or "").strip()
         allowed = (
             gate.allow_override
@@ -758,7 +774,7 @@ def create_quote(
         opportunity=locked,
         number=number,
         revision=1,
-        language=language or locked.contact.language or "nl",
+        language=(language or locked.contact.language or "nl")[:2],
         vat_rate=Decimal("0.21") if vat_rate is None else vat_rate,
         discount=discount,
         valid_until=valid_until,
@@ -845,6 +861,10 @@ def update_draft_quote(
             code="quote_not_draft",
         )
     _check_lines(lines)
+    _check_rates(discount=values.get("discount"), vat_rate=values.get("vat_rate"))
+    _locked_open(locked.opportunity)
+    if "language" in values:
+        values["language"] = (values["language"] or "nl")[:2]
     for key in ("discount", "vat_rate", "valid_until", "notes", "language"):
         if key in values:
             setattr(locked, key, values[key])
@@ -935,6 +955,7 @@ def decide_quote(
     """The customer accepted or declined; accepting can close the lead as won."""
     to = QuoteStatus.ACCEPTED if accepted else QuoteStatus.DECLINED
     locked = _quote_for_change(quote, to=to)
+    _locked_open(locked.opportunity)
     decided = _move_quote(
         locked, actor=actor, to=to, reason=reason, decided_at=timezone.now()
     )

@@ -6,14 +6,27 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Now
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability
-from leadflow.opportunities.models import Opportunity, Stage
+from leadflow.opportunities.models import Activity, Opportunity, Stage
 from leadflow.opportunities.states import OpportunityStatus
 
 
@@ -154,22 +167,30 @@ def board(
 def column_cards(
     qs: QuerySet[Opportunity], stage: Stage, *, offset: int, limit: int
 ) -> list:
-    """One page of a column, oldest decision first; each card knows its overdue activities."""
-    cards = list(
+    """One page of a column, oldest decision first; each card knows its overdue activities.
+
+    The count is a correlated subquery, not a JOIN + GROUP BY: grouping every lead of
+    the stage before the LIMIT took ~250 ms per column with 10,000 open leads."""
+    overdue = (
+        Activity.objects.filter(
+            opportunity=OuterRef("pk"), done_at__isnull=True, due_at__lt=Now()
+        )
+        .order_by()
+        .values("opportunity")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return list(
         qs.filter(stage=stage)
         .annotate(
-            overdue_activities=Count(
-                "activities",
-                filter=Q(
-                    activities__done_at__isnull=True, activities__due_at__lt=Now()
-                ),
+            overdue_activities=Coalesce(
+                Subquery(overdue, output_field=IntegerField()), Value(0)
             )
         )
         .order_by(F("decision_date").asc(nulls_last=True), "id")[
             offset : offset + limit
         ]
     )
-    return cards
 
 
 # --- the record page -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.audit.actions import record_event
-from leadflow.core.errors import ValidationFailed
+from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.qualification.frameworks import (
     CRITERIA,
     Framework,
@@ -44,6 +44,13 @@ def score_qualification(
             framework=framework,
             names=", ".join(unknown),
             known=", ".join(names),
+        )
+    # Lock the lead: concurrent scorings get consecutive versions; closed leads refuse.
+    locked = type(opportunity).objects.select_for_update().get(pk=opportunity.pk)
+    if locked.status != "open":
+        raise Conflict(
+            _("This qualified lead is closed; it can no longer be scored."),
+            code="opportunity_closed",
         )
     previous = current_scorecard(opportunity, framework)
     statuses = {name: "unknown" for name in names}

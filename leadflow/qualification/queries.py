@@ -48,3 +48,21 @@ def phase_number(phase: BuyingPhase | None, phases: list[BuyingPhase]) -> int | 
         if candidate.pk == phase.pk:
             return index
     return None
+
+
+def passes_gate(
+    card: Scorecard | None, gate: QualificationSettings | None = None
+) -> bool:
+    """The gate as configured now (not as it was when the card was scored)."""
+    from leadflow.qualification.frameworks import CriterionStatus
+
+    if card is None:
+        return False
+    gate = gate or gate_settings()
+    if card.met < gate.scotsman_threshold:
+        return False
+    if gate.block_on_showstopper:
+        return not any(
+            c.status == CriterionStatus.SHOWSTOPPER for c in card.criteria.all()
+        )
+    return True

@@ -1043,14 +1043,6 @@ def test_the_openapi_document_lists_the_pipeline_paths(anonymous_api):
 # --- known bugs in the actions (kept visible; strict, so a fix turns them red) ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: opportunities.actions.create_quote trusts Scorecard.passes_gate as "
-    "stored at scoring time instead of comparing card.met with the current "
-    "gate_settings().scotsman_threshold: after the admin lowers the threshold to 4, a "
-    "4-of-8 card still answers 409 'SCOTSMAN has 4 of 8 criteria met, 4 are needed' "
-    "(and after raising it, an old 5-of-8 card still gets a quote)",
-)
 def test_the_gate_uses_the_threshold_in_force_when_quoting(api_as, lead):
     from leadflow.qualification.models import QualificationSettings
 
@@ -1063,12 +1055,6 @@ def test_the_gate_uses_the_threshold_in_force_when_quoting(api_as, lead):
     assert response.status_code == 201, response.json()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: opportunities.actions.update_draft_quote does not check that the "
-    "qualified lead is open (send_quote and revise_quote do): the draft of a lost lead "
-    "still gets new lines",
-)
 def test_the_draft_of_a_closed_lead_cannot_be_edited(api_as, lead):
     api = api_as("rep")
     qualify(api, lead, met=5)

@@ -243,12 +243,6 @@ def test_an_outsider_cannot_read_the_scorecard(api_as, lead):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: qualification.actions.score_qualification neither locks the qualified "
-    "lead nor checks that it is open, so a won/lost lead is re-scored (every other "
-    "write answers 409 opportunity_closed)",
-)
 def test_a_closed_lead_cannot_be_re_scored(api_as, lead):
     api = api_as("rep")
     api.post(f"/api/opportunities/{lead.pk}/close", {"result": "lost", "reason": "x"})
