@@ -48,6 +48,7 @@ from leadflow.qualification.frameworks import Framework
 from leadflow.qualification.queries import (
     current_scorecard,
     gate_settings,
+    passes_gate,
     scorecard_history,
 )
 
@@ -141,6 +142,7 @@ def opportunity_detail(request, opportunity_id: int):
         "scotsman": scotsman,
         "bant": bant,
         "gate": gate_settings(),
+        "gate_ok": passes_gate(scotsman),
         "scorecards": scorecard_history(o)[:20],
         "activities": o.activities.select_related("assignee").order_by(
             "done_at", "due_at"
