@@ -282,6 +282,8 @@ EDITABLE_COMPANY_FIELDS = (
     "size",
     "industry",
     "country",
+    "street",
+    "postcode",
     "city",
     "vat_number",
     "website",

@@ -20,6 +20,8 @@ class CompanyAdmin(admin.ModelAdmin):
         "size",
         "industry",
         "country",
+        "street",
+        "postcode",
         "city",
         "vat_number",
         "website",

@@ -25,6 +25,8 @@ class Company(TimeStamped):
     size = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, default="BE")
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=30, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)

@@ -89,7 +89,10 @@ def _customer(quote: Quote) -> dict:
     return {
         "company": company.name if company else "",
         "contact": contact.name,
-        "city": company.city if company else "",
+        "street": company.street if company else "",
+        "city": " ".join(p for p in (company.postcode, company.city) if p)
+        if company
+        else "",
         "country": COUNTRIES.get(country, country),
         "vat_number": company.vat_number if company else "",
     }
