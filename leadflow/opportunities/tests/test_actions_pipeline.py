@@ -226,6 +226,19 @@ def test_reassigning_tells_the_new_and_the_previous_owner(
     )
 
 
+def test_nobody_is_told_about_their_own_reassignment(rep, inside, director):
+    lead = make_lead(rep, owner=rep)
+    reassign_owner(lead, actor=rep, owner=inside)
+    assert list(
+        Notification.objects.values_list("recipient__username", "event_type")
+    ) == [("inside", "opportunity.assigned")]
+    Notification.objects.all().delete()
+    reassign_owner(lead, actor=director, owner=director)
+    assert list(
+        Notification.objects.values_list("recipient__username", "event_type")
+    ) == [("inside", "opportunity.reassigned")]
+
+
 @pytest.mark.parametrize("persona", ["admin", "marketer", "colleague"])
 def test_only_sales_roles_can_become_owner(personas, lead, director, persona):
     with pytest.raises(ValidationFailed) as exc:
@@ -836,6 +849,15 @@ def test_an_activity_needs_a_known_kind_and_a_subject(lead, rep):
         add_activity(lead, actor=rep, kind="call", subject="  ", assignee=rep)
     assert exc.value.code == "subject_required"
     assert not Activity.objects.exists()
+
+
+def test_a_closed_lead_gets_no_new_activities(lead, rep, inside):
+    close_lost(lead, rep)
+    with pytest.raises(Conflict) as exc:
+        add_activity(lead, actor=inside, kind="call", subject="Call", assignee=rep)
+    assert exc.value.code == "opportunity_closed"
+    assert not Activity.objects.exists()
+    assert not Notification.objects.exists()
 
 
 def test_marking_an_activity_done_and_reopening_it(lead, rep):

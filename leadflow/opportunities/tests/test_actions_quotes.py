@@ -251,15 +251,6 @@ def test_without_the_showstopper_rule_a_showstopper_does_not_block(rep):
     assert create_quote(lead, actor=rep, lines=LINES).status == "draft"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py create_quote: the gate reads the scorecard's "
-        "stored passes_gate, computed with the settings at scoring time, so switching "
-        "the showstopper rule on afterwards still lets a quote through; the gate "
-        "should apply the current QualificationSettings to the current card"
-    ),
-)
 def test_switching_the_showstopper_rule_on_blocks_an_earlier_card(rep):
     lead = make_lead(rep, owner=rep)
     score_scotsman(lead, rep, 6, showstoppers=1)
@@ -268,18 +259,18 @@ def test_switching_the_showstopper_rule_on_blocks_an_earlier_card(rep):
         create_quote(lead, actor=rep, lines=LINES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py create_quote: after the threshold is lowered "
-        "to 4, a card scored 4 of 8 under the old threshold is still refused with the "
-        "self-contradicting message '4 of 8 criteria met, 4 are needed'; the gate "
-        "should use the current threshold"
-    ),
-)
 def test_a_lowered_threshold_applies_to_an_earlier_card(unqualified, rep):
     gate(scotsman_threshold=4)
     assert create_quote(unqualified, actor=rep, lines=LINES).status == "draft"
+
+
+def test_a_raised_threshold_applies_to_an_earlier_card(lead, rep):
+    gate(scotsman_threshold=6)
+    with pytest.raises(GateNotPassed) as exc:
+        create_quote(lead, actor=rep, lines=LINES)
+    assert str(exc.value) == (
+        "No quote yet: SCOTSMAN has 5 of 8 criteria met, 6 are needed."
+    )
 
 
 def test_a_quote_needs_lines(lead, rep):
@@ -394,6 +385,15 @@ def test_a_stale_draft_version_is_a_conflict(lead, rep):
     assert exc.value.code == "stale_version"
 
 
+def test_a_draft_on_a_closed_lead_is_not_edited(lead, rep):
+    quote = make_draft_quote(lead, rep)
+    close_opportunity(lead, actor=rep, result="lost", reason="Competitor")
+    with pytest.raises(Conflict) as exc:
+        update_draft_quote(quote, actor=rep, lines=lines(("1", "1")))
+    assert exc.value.code == "opportunity_closed"
+    assert quote.lines.count() == 2
+
+
 def test_a_draft_update_with_invalid_lines_changes_nothing(lead, rep):
     quote = make_draft_quote(lead, rep)
     with pytest.raises(ValidationFailed) as exc:
@@ -403,34 +403,27 @@ def test_a_draft_update_with_invalid_lines_changes_nothing(lead, rep):
     assert (quote.version, quote.notes, quote.lines.count()) == (1, "", 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py update_draft_quote: an overall discount outside "
-        "0-1 is not checked (create_quote checks it), so the database CheckConstraint "
-        "quote_discount_range raises IntegrityError; it should raise ValidationFailed "
-        "invalid_discount"
-    ),
-)
 def test_a_draft_update_refuses_an_overall_discount_outside_0_to_1(lead, rep):
     quote = make_draft_quote(lead, rep)
     with pytest.raises(ValidationFailed) as exc:
         update_draft_quote(quote, actor=rep, lines=LINES, discount=Decimal("1.5"))
     assert exc.value.code == "invalid_discount"
+    quote.refresh_from_db()
+    assert (quote.discount, quote.version) == (Decimal("0.000"), 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py create_quote/update_draft_quote: the VAT rate is "
-        "never checked, so 1.21 (or a negative rate) reaches the database and the "
-        "CheckConstraint quote_vat_rate_range raises IntegrityError; it should be a "
-        "ValidationFailed (0 <= rate < 1) like the discount"
-    ),
-)
-def test_a_vat_rate_outside_0_to_1_is_refused(lead, rep):
-    with pytest.raises(ValidationFailed):
-        create_quote(lead, actor=rep, lines=LINES, vat_rate=Decimal("1.21"))
+@pytest.mark.parametrize("vat_rate", ["1.21", "1", "-0.06"])
+def test_a_vat_rate_outside_0_to_1_is_refused(lead, rep, vat_rate):
+    with pytest.raises(ValidationFailed) as exc:
+        create_quote(lead, actor=rep, lines=LINES, vat_rate=Decimal(vat_rate))
+    assert exc.value.code == "invalid_vat_rate"
+    assert str(exc.value) == "The VAT rate is between 0 and 1 (0.21 for 21%)."
+    quote = make_draft_quote(lead, rep)
+    with pytest.raises(ValidationFailed) as exc:
+        update_draft_quote(quote, actor=rep, lines=LINES, vat_rate=Decimal(vat_rate))
+    assert exc.value.code == "invalid_vat_rate"
+    quote.refresh_from_db()
+    assert quote.vat_rate == Decimal("0.210")
 
 
 # --- send_quote ------------------------------------------------------------------------
@@ -626,6 +619,17 @@ def test_declining_with_close_as_won_leaves_the_lead_open(lead, rep):
     )
     lead.refresh_from_db()
     assert lead.status == "open"
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+def test_a_quote_on_a_closed_lead_cannot_be_decided(lead, rep, accepted):
+    quote = make_sent_quote(lead, rep)
+    close_opportunity(lead, actor=rep, result="not_going_ahead", reason="Cancelled")
+    with pytest.raises(Conflict) as exc:
+        decide_quote(quote, actor=rep, accepted=accepted)
+    assert exc.value.code == "opportunity_closed"
+    quote.refresh_from_db()
+    assert (quote.status, quote.decided_at) == ("sent", None)
 
 
 def test_accepting_as_won_on_a_closed_lead_changes_nothing(lead, rep):

@@ -3,7 +3,8 @@
 import pytest
 
 from leadflow.audit.models import AuditEvent
-from leadflow.core.errors import ValidationFailed
+from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.opportunities.actions import close_opportunity
 from leadflow.opportunities.tests.pipeline_factories import (
     gate,
     make_lead,
@@ -271,3 +272,16 @@ def test_a_refused_re_score_leaves_the_current_card(lead, rep):
         )
     assert current_scorecard(lead) == card
     assert lead.scorecards.count() == 1
+
+
+def test_a_closed_lead_cannot_be_scored(lead, rep):
+    score_qualification(
+        lead, actor=rep, framework="scotsman", criteria=scotsman_statuses(5)
+    )
+    close_opportunity(lead, actor=rep, result="lost", reason="Competitor")
+    with pytest.raises(Conflict) as exc:
+        score_qualification(lead, actor=rep, framework="scotsman", criteria={})
+    assert exc.value.code == "opportunity_closed"
+    assert exc.value.status == 409
+    assert lead.scorecards.count() == 1
+    assert events(lead).count() == 1
