@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_LOOKUP_P95_MS = 20.0
 TARGET_INBOX_P95_MS = 150.0
 TARGET_REGISTRATIONS_PER_S = 200.0
+SLOW_QUERY_MS = 5.0
+SLOW_QUERIES: list[tuple[str, float, str, list[str]]] = []
 
 
 def parse_args() -> argparse.Namespace:
@@ -530,9 +532,9 @@ def explain(label: str, fn: Callable) -> list[str]:
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             plan = [row[3] for row in cursor.fetchall()]
             short = re.sub(r"\s+", " ", sql)
-            print(
-                f"- {ms(cost):7.2f} ms  {short[:300]}{'…' if len(short) > 300 else ''}"
-            )
+            slow = "   <-- SLOW" if ms(cost) >= SLOW_QUERY_MS else ""
+            cut = "…" if len(short) > 300 else ""
+            print(f"- {ms(cost):7.2f} ms{slow}  {short[:300]}{cut}")
             coroutines = {
                 line.split(" ", 1)[1]
                 for line in plan
@@ -551,6 +553,8 @@ def explain(label: str, fn: Callable) -> list[str]:
                     if rows >= 1000:
                         full_scans.append(f"{label}: {line} ({rows:,} rows) in {short}")
                 print(f"      {line}{flag}")
+            if slow:
+                SLOW_QUERIES.append((label, cost, short, plan))
     if writes:
         print(f"  (+ {writes} INSERT/UPDATE/DELETE statements, not re-run)")
     print(
@@ -719,6 +723,12 @@ def main() -> None:
         f"{'met' if rate >= TARGET_REGISTRATIONS_PER_S else 'MISSED'}"
     )
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    if SLOW_QUERIES:
+        print(f"\nQueries over {SLOW_QUERY_MS:.0f} ms (re-run alone, median of 5):")
+        for label, cost, sql, plan in SLOW_QUERIES:
+            print(f"  - {ms(cost):.1f} ms in {label}: {sql[:400]}")
+            for line in plan:
+                print(f"      {line}")
     if scans:
         print("\nFull table scans seen:")
         for line in scans:
