@@ -312,9 +312,10 @@ def move_stage(
     current = locked.stage
     if current.pk == target.pk:
         return locked
-    ordered = list(Stage.objects.filter(is_active=True).order_by("order", "id"))
+    # All stages, active or not: a lead may sit in a stage an admin has since retired.
+    ordered = list(Stage.objects.order_by("order", "id"))
     positions = {s.pk: i for i, s in enumerate(ordered)}
-    step = positions.get(target.pk, 0) - positions.get(current.pk, 0)
+    step = positions[target.pk] - positions[current.pk]
     now = timezone.now()
     locked.stage = target
     locked.stage_entered_at = now
@@ -399,11 +400,24 @@ def close_opportunity(
         data={
             "event": f"opportunity.{result}",
             "stage": locked.stage.code,
-            "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
-            "follow_up_by": follow_up_by or None,
+            "follow_up_on": locked.follow_up_on.isoformat()
+            if locked.follow_up_on
+            else None,
+            "follow_up_by": locked.follow_up_by or None,
         },
     )
     if result in LEAVES_SALES:
+        # Quotes still out with the customer are answered by the result.
+        for quote in Quote.objects.select_for_update().filter(
+            opportunity=locked, status=QuoteStatus.SENT
+        ):
+            _move_quote(
+                quote,
+                actor=actor,
+                to=QuoteStatus.DECLINED,
+                reason=f"qualified lead closed ({result})",
+                decided_at=now,
+            )
         from leadflow.contacts.actions import put_in_marketing_database
 
         people = [
@@ -944,6 +958,12 @@ def revise_quote(quote: Quote, *, actor) -> Quote:
         to_state=QuoteStatus.DRAFT,
         at=timezone.now(),
         data={"event": "quote.revised", "supersedes": locked.reference},
+    )
+    record_event(
+        actor=actor,
+        subject=locked.opportunity,
+        event_type="quote.revised",
+        new={"quote": revision.reference, "supersedes": locked.reference},
     )
     return revision
 

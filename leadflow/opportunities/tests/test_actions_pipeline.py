@@ -366,15 +366,6 @@ def test_a_closed_lead_refuses_stage_moves(lead, rep):
     assert not stage_moves(lead).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py move_stage: when the lead sits in a stage an "
-        "administrator has since deactivated, that stage gets position 0 (positions.get "
-        "default), so negotiation → proposal is recorded as direction 'forward'; it "
-        "should be 'back' (direction and skipped should follow the stages' order)"
-    ),
-)
 def test_moving_out_of_a_deactivated_stage_keeps_the_right_direction(lead, rep):
     move_stage(lead, actor=rep, stage="negotiation", reason="Verbal yes")
     Stage.objects.filter(code="negotiation").update(is_active=False)
@@ -465,15 +456,6 @@ def test_a_result_other_than_nurture_keeps_no_follow_up(lead, rep):
     assert (lead.follow_up_on, lead.follow_up_by) == (None, "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py close_opportunity: for a result other than "
-        "nurture the lead drops follow_up_on/follow_up_by, but the transition row "
-        "(timeline and workflow outbox) still records them; its data should carry "
-        "None like the lead"
-    ),
-)
 def test_a_result_other_than_nurture_records_no_follow_up_in_the_transition(lead, rep):
     close_opportunity(
         lead,

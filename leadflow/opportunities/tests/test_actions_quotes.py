@@ -511,15 +511,6 @@ def test_a_revision_copies_the_sent_quote_as_a_new_draft(unqualified, director, 
     assert row.data == {"event": "quote.revised", "supersedes": "Q00001-1"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: opportunities/actions.py revise_quote: writes only a QuoteTransition, no "
-        "'quote.revised' AuditEvent on the opportunity (audit/labels.py has the label; "
-        "create/update/send/supersede/decide all audit), so the lead's timeline never "
-        "shows the revision; it should record the event like the other quote actions"
-    ),
-)
 def test_a_revision_appears_on_the_leads_timeline(lead, rep):
     original = make_sent_quote(lead, rep)
     revise_quote(original, actor=rep)
