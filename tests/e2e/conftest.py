@@ -151,3 +151,12 @@ class Browser:
 @pytest.fixture
 def browser_at(page: Page, live_server) -> Browser:
     return Browser(page, live_server.url)
+
+
+@pytest.fixture
+def qualification_data(reference_data):
+    """The default quote gate (5 of 8) and the eight buying-clock phases, which the
+    flush also removes; the qualified-lead journeys need them."""
+    _run_data_migration(
+        "leadflow.qualification.migrations.0002_default_settings_and_buying_phases"
+    )
