@@ -63,6 +63,7 @@ STATE_LABELS = {
 
 DETAIL_LABELS = {
     "direction": _("direction"),
+    "assigned_to": _("assigned to"),
     "skipped": _("stages skipped"),
     "quote": _("quote"),
     "gate_override": _("gate override"),
@@ -148,6 +149,9 @@ def detail_label(key: str) -> str:
 
 VALUE_LABELS = {
     "forward": _("forward"),
+    "call": _("call"),
+    "task": _("task"),
+    "appointment": _("appointment"),
     "back": _("back"),
     "decision_maker": _("decision-maker"),
     "budget_holder": _("budget holder"),

@@ -602,7 +602,7 @@ def add_activity(
         new={
             "kind": kind,
             "subject": subject[:200],
-            "assignee": assignee.username,
+            "assigned_to": assignee.username,
             "due_at": due_at.isoformat() if due_at else None,
         },
     )
@@ -692,7 +692,11 @@ def _check_lines(lines: list[LineInput]) -> None:
                 code="invalid_line",
                 n=index,
             )
-        if line.unit_price is None or line.unit_price < 0:
+        if line.unit_price is None:
+            raise ValidationFailed(
+                _("Line %(n)s needs a unit price."), code="invalid_line", n=index
+            )
+        if line.unit_price < 0:
             raise ValidationFailed(
                 _("Line %(n)s: the price cannot be negative."),
                 code="invalid_line",
@@ -916,6 +920,7 @@ def send_quote(quote: Quote, *, actor) -> Quote:
 @transaction.atomic
 def revise_quote(quote: Quote, *, actor) -> Quote:
     """A new draft revision with the same lines; the sent one stays as it was."""
+    _locked_open(quote.opportunity)
     locked = (
         Quote.objects.select_for_update().select_related("opportunity").get(pk=quote.pk)
     )
@@ -974,8 +979,8 @@ def decide_quote(
 ) -> Quote:
     """The customer accepted or declined; accepting can close the lead as won."""
     to = QuoteStatus.ACCEPTED if accepted else QuoteStatus.DECLINED
+    _locked_open(quote.opportunity)
     locked = _quote_for_change(quote, to=to)
-    _locked_open(locked.opportunity)
     decided = _move_quote(
         locked, actor=actor, to=to, reason=reason, decided_at=timezone.now()
     )

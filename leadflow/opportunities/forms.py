@@ -226,7 +226,8 @@ class QuoteLineForm(forms.Form):
     )
 
 
-QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=3, max_num=100)
+QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=5, max_num=100)
+DraftLineFormSet = forms.formset_factory(QuoteLineForm, extra=2, max_num=100)
 
 
 class QuoteForm(forms.Form):

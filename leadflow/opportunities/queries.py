@@ -130,7 +130,6 @@ def board(
 ) -> list[BoardColumn]:
     """Columns per active stage with count and totals computed in SQL, and the first cards."""
     qs = open_pipeline(user, filters)
-    stages = list(Stage.objects.filter(is_active=True).order_by("order", "id"))
     sums = {
         row["stage_id"]: row
         for row in qs.order_by()
@@ -147,6 +146,12 @@ def board(
             ),
         )
     }
+    # Retired stages still show while open leads sit in them: nothing disappears.
+    stages = list(
+        Stage.objects.filter(Q(is_active=True) | Q(pk__in=list(sums))).order_by(
+            "order", "id"
+        )
+    )
     columns = []
     for stage in stages:
         row = sums.get(stage.pk, {})
@@ -266,7 +271,12 @@ def overdue_activities_for(user: User) -> QuerySet:
     from leadflow.opportunities.models import Activity
 
     return (
-        Activity.objects.filter(assignee=user, done_at__isnull=True, due_at__lt=Now())
+        Activity.objects.filter(
+            assignee=user,
+            done_at__isnull=True,
+            due_at__lt=Now(),
+            opportunity__status=OpportunityStatus.OPEN,
+        )
         .select_related("opportunity")
         .order_by("due_at")
     )

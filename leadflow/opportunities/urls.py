@@ -72,6 +72,7 @@ urlpatterns = [
         views.quote_create,
         name="quote_create",
     ),
+    path("quotes/<int:quote_id>/edit/", views.quote_edit, name="quote_edit"),
     path("quotes/<int:quote_id>/send/", views.quote_send, name="quote_send"),
     path("quotes/<int:quote_id>/revise/", views.quote_revise, name="quote_revise"),
     path("quotes/<int:quote_id>/decide/", views.quote_decide, name="quote_decide"),

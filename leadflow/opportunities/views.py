@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,6 +28,7 @@ from leadflow.opportunities.forms import (
     DecideForm,
     DetailsForm,
     DocumentForm,
+    DraftLineFormSet,
     MoveForm,
     OwnerForm,
     QuoteForm,
@@ -101,6 +103,29 @@ def _quote_rows(opportunity):
             vat_rate=quote.vat_rate,
         )
         quote.line_rows = list(zip(lines, quote.totals.lines, strict=True))
+        if quote.status == QuoteStatus.DRAFT:
+            quote.edit_lines = DraftLineFormSet(
+                prefix=f"q{quote.pk}",
+                initial=[
+                    {
+                        "description": line.description,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                        "discount": line.discount * HUNDRED,
+                    }
+                    for line in lines
+                ],
+            )
+            quote.edit_form = QuoteForm(
+                auto_id=f"q{quote.pk}_%s",
+                initial={
+                    "discount": quote.discount * HUNDRED,
+                    "vat_rate": quote.vat_rate * HUNDRED,
+                    "language": quote.language,
+                    "valid_until": quote.valid_until,
+                    "notes": quote.notes,
+                },
+            )
         rows.append(quote)
     return rows
 
@@ -145,7 +170,7 @@ def opportunity_detail(request, opportunity_id: int):
         "gate_ok": passes_gate(scotsman),
         "scorecards": scorecard_history(o)[:20],
         "activities": o.activities.select_related("assignee").order_by(
-            "done_at", "due_at"
+            F("done_at").asc(nulls_first=True), F("due_at").asc(nulls_last=True)
         ),
         "documents": o.documents.select_related("uploaded_by"),
         "team": o.team_members.select_related("user"),
@@ -158,6 +183,7 @@ def opportunity_detail(request, opportunity_id: int):
     if can_edit:
         context.update(
             details_form=DetailsForm(
+                auto_id="details_%s",
                 initial={
                     "version": o.version,
                     "title": o.title,
@@ -168,24 +194,30 @@ def opportunity_detail(request, opportunity_id: int):
                     "p_go": o.p_go * HUNDRED if o.p_go is not None else None,
                     "decision_type": o.decision_type,
                     "service_type": o.service_type,
-                }
+                },
             ),
-            owner_form=OwnerForm(),
-            move_form=MoveForm(initial={"stage": o.stage.code}),
-            close_form=CloseForm(),
+            owner_form=OwnerForm(auto_id="owner_%s"),
+            move_form=MoveForm(initial={"stage": o.stage.code}, auto_id="move_%s"),
+            close_form=CloseForm(auto_id="close_%s"),
             scotsman_form=ScorecardForm(
-                framework=Framework.SCOTSMAN, current=_scorecard_initial(scotsman)
+                auto_id="scotsman_%s",
+                framework=Framework.SCOTSMAN,
+                current=_scorecard_initial(scotsman),
             ),
             bant_form=ScorecardForm(
                 framework=Framework.BANT,
                 current=_scorecard_initial(bant),
                 prefix="bant",
             ),
-            stakeholder_form=StakeholderForm(opportunity=o, phases=phases),
-            team_form=TeamMemberForm(),
-            competitor_form=CompetitorForm(),
-            activity_form=ActivityForm(initial={"assignee": request.user.pk}),
-            document_form=DocumentForm(),
+            stakeholder_form=StakeholderForm(
+                auto_id="stakeholder_%s", opportunity=o, phases=phases
+            ),
+            team_form=TeamMemberForm(auto_id="team_%s"),
+            competitor_form=CompetitorForm(auto_id="competitor_%s"),
+            activity_form=ActivityForm(
+                auto_id="activity_%s", initial={"assignee": request.user.pk}
+            ),
+            document_form=DocumentForm(auto_id="document_%s"),
             quote_form=QuoteForm(
                 initial={"language": o.contact.language or "nl", "vat_rate": 21}
             ),
@@ -489,9 +521,7 @@ def _lines_from(formset):
             actions.LineInput(
                 description=d["description"],
                 quantity=d.get("quantity") or Decimal(0),
-                unit_price=d.get("unit_price")
-                if d.get("unit_price") is not None
-                else Decimal(-1),
+                unit_price=d.get("unit_price"),
                 discount=(d.get("discount") or Decimal(0)) / HUNDRED,
             )
         )
@@ -532,6 +562,36 @@ def _quote_write(request, quote_id):
     quote = get_object_or_404(Quote, pk=quote_id)
     _write(request, quote.opportunity_id)
     return quote
+
+
+@login_required
+@require_POST
+def quote_edit(request, quote_id: int):
+    """Change a draft's lines and terms (a sent quote is revised instead)."""
+    quote = _quote_write(request, quote_id)
+    form = QuoteForm(request.POST)
+    formset = DraftLineFormSet(request.POST, prefix=f"q{quote.pk}")
+    if not (form.is_valid() and formset.is_valid()):
+        _form_errors(request, form)
+        for f in formset:
+            _form_errors(request, f)
+        return _back(quote.opportunity_id, "quotes")
+    d = form.cleaned_data
+    _run(
+        request,
+        lambda: actions.update_draft_quote(
+            quote,
+            actor=request.user,
+            lines=_lines_from(formset),
+            discount=(d["discount"] or Decimal(0)) / HUNDRED,
+            vat_rate=d["vat_rate"] / HUNDRED,
+            language=d["language"],
+            valid_until=d["valid_until"],
+            notes=d["notes"],
+        ),
+        _("Draft quote saved."),
+    )
+    return _back(quote.opportunity_id, "quotes")
 
 
 @login_required

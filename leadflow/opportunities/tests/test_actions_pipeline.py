@@ -813,7 +813,7 @@ def test_an_activity_assigned_by_someone_else_notifies_the_assignee(
     assert row.new == {
         "kind": "appointment",
         "subject": "Site visit",
-        "assignee": "rep",
+        "assigned_to": "rep",
         "due_at": "2031-01-05T10:00:00+00:00",
     }
 

@@ -1,5 +1,6 @@
 """Quotes: the SCOTSMAN gate and its override, drafts, sending, revisions, decisions."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -620,7 +621,9 @@ def test_a_quote_on_a_closed_lead_cannot_be_decided(lead, rep, accepted):
         decide_quote(quote, actor=rep, accepted=accepted)
     assert exc.value.code == "opportunity_closed"
     quote.refresh_from_db()
-    assert (quote.status, quote.decided_at) == ("sent", None)
+    # Closing the lead already answered the quote; deciding it again changes nothing.
+    assert quote.status == "declined"
+    assert transitions(quote)[-1] == ("sent", "declined")
 
 
 def test_accepting_as_won_on_a_closed_lead_changes_nothing(lead, rep):
@@ -630,9 +633,31 @@ def test_accepting_as_won_on_a_closed_lead_changes_nothing(lead, rep):
         decide_quote(quote, actor=rep, accepted=True, close_as_won=True)
     assert exc.value.code == "opportunity_closed"
     quote.refresh_from_db()
-    assert quote.status == "sent"
+    assert quote.status == "declined"
     lead.refresh_from_db()
     assert lead.status == "lost"
+
+
+@pytest.mark.parametrize("result", ["lost", "not_going_ahead", "nurture"])
+def test_closing_a_lead_declines_its_sent_quotes_but_keeps_drafts(lead, rep, result):
+    sent = make_sent_quote(lead, rep)
+    draft = make_draft_quote(lead, rep)
+    close_opportunity(
+        lead,
+        actor=rep,
+        result=result,
+        reason="Decided",
+        follow_up_on=datetime.date(2027, 3, 1) if result == "nurture" else None,
+        follow_up_by="marketing" if result == "nurture" else "",
+    )
+    sent.refresh_from_db()
+    draft.refresh_from_db()
+    assert sent.status == "declined"
+    assert sent.decided_at is not None
+    assert QuoteTransition.objects.filter(quote=sent).last().reason == (
+        f"qualified lead closed ({result})"
+    )
+    assert draft.status == "draft"
 
 
 @pytest.mark.parametrize("accepted", [True, False])
