@@ -43,6 +43,7 @@ from leadflow.marketing.actions import (
     record_consent,
     subscribe_contact,
 )
+from leadflow.opportunities.demo import load_demo_pipeline
 from leadflow.opportunities.models import Opportunity
 from leadflow.workflows.actions import mark_read
 from leadflow.workflows.models import Notification
@@ -796,7 +797,9 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             stats = DemoLoader(now=timezone.now()).run()
+            pipeline = load_demo_pipeline(now=timezone.now())
         self._print_summary(stats)
+        self.stdout.write(f"  {pipeline}")
         self._print_logins()
 
     def _print_summary(self, stats: Stats) -> None:
