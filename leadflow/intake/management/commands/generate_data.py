@@ -73,6 +73,12 @@ RESULTS = [
     OpportunityStatus.NURTURE,
 ]
 RESULT_WEIGHTS = [35, 40, 15, 10]
+RESULT_REASONS = {
+    OpportunityStatus.WON: "Offerte aanvaard.",
+    OpportunityStatus.LOST: "Prijs te hoog; de klant koos een concurrent.",
+    OpportunityStatus.NOT_GOING_AHEAD: "Project uitgesteld door de klant.",
+    OpportunityStatus.NURTURE: "Nog niet klaar om te kopen; marketing volgt op.",
+}
 
 
 @dataclass
@@ -702,6 +708,16 @@ class Generator:
                     "decision_type": rng.choice(DecisionType.values),
                     "service_type": rng.choice(SERVICE_TYPES),
                     "closed_at": closed_at,
+                    "result_reason": RESULT_REASONS.get(status, ""),
+                    "follow_up_on": (
+                        closed_at.date() + timedelta(days=90)
+                        if status == OpportunityStatus.NURTURE
+                        else None
+                    ),
+                    "follow_up_by": (
+                        "marketing" if status == OpportunityStatus.NURTURE else ""
+                    ),
+                    "stage_entered_at": qualified_at,
                     "created_at": qualified_at,
                     "updated_at": closed_at or qualified_at,
                 }
