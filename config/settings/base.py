@@ -146,23 +146,27 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+
 # E-mail through Django 6.1's MAILERS (the EMAIL_* settings are deprecated there);
 # the environment variables keep their familiar EMAIL_* names.
-_EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
-_EMAIL_OPTIONS = (
-    {
-        "host": env_str("EMAIL_HOST", "localhost"),
-        "port": env_int("EMAIL_PORT", 25),
-        "username": env_str("EMAIL_HOST_USER", ""),
-        "password": env_str("EMAIL_HOST_PASSWORD", ""),
-        "use_tls": env_bool("EMAIL_USE_TLS", False),
-    }
-    if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
-    else {}
-)
-MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
+def build_mailers(default_backend: str) -> dict:
+    """MAILERS from EMAIL_BACKEND / EMAIL_HOST / ... (SMTP options only for SMTP)."""
+    backend = env_str("EMAIL_BACKEND", default_backend)
+    options = (
+        {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25),
+            "username": env_str("EMAIL_HOST_USER", ""),
+            "password": env_str("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+        }
+        if backend.endswith("smtp.EmailBackend")
+        else {}
+    )
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = build_mailers("django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leadflow@localhost")
 
 SESSION_COOKIE_HTTPONLY = True

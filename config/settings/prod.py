@@ -2,6 +2,7 @@
 
 from config.env import env_bool, env_int, env_str
 from config.settings.base import *  # noqa: F403
+from config.settings.base import build_mailers
 
 SECRET_KEY = env_str("SECRET_KEY")  # no default: refuse to start without one
 DEBUG = False
@@ -16,3 +17,6 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading is a commitment for the whole domain that only its owner can make
     # (hstspreload.org); a self-hosted install opts in with SECURE_HSTS_PRELOAD=true.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Production mails for real: SMTP unless EMAIL_BACKEND says otherwise.
+MAILERS = build_mailers("django.core.mail.backends.smtp.EmailBackend")
