@@ -5,6 +5,8 @@ from math import ceil
 from django.db.models import QuerySet
 from ninja import Field, Schema
 
+from leadflow.core.pagination import rows_by_ids
+
 MAX_PAGE_SIZE = 200
 
 
@@ -16,7 +18,7 @@ class PageParams(Schema):
 def paginate(qs: QuerySet, params: PageParams, transform=lambda obj: obj) -> dict:
     count = qs.count()
     start = (params.page - 1) * params.page_size
-    items = [transform(obj) for obj in qs[start : start + params.page_size]]
+    items = [transform(obj) for obj in rows_by_ids(qs, start, start + params.page_size)]
     return {
         "items": items,
         "count": count,

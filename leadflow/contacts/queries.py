@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from leadflow.accounts.models import User
@@ -30,24 +30,25 @@ class Match:
 
 
 def _token_prefix_ids(model, fk: str, words: list[str], limit: int) -> list[int]:
-    """Ids whose name has a word starting with every typed word (rarest word first)."""
+    """Ids whose name has a word starting with every typed word.
+
+    Driven by the longest typed word's index range; every other word is an EXISTS
+    probe on the (owner, token) unique index, so a common surname never hides the
+    person whose first name was typed too."""
     vendor = connection.vendor
     words = sorted(words, key=len, reverse=True)[:3]
     if not words:
         return []
     qs = model.objects.filter(**prefix_filter("token", words[0], vendor))
-    ids = list(qs.values_list(fk, flat=True).distinct()[: limit * 4])
     for word in words[1:]:
-        if not ids:
-            break
-        ids = list(
-            model.objects.filter(
-                **{f"{fk}__in": ids}, **prefix_filter("token", word, vendor)
+        qs = qs.filter(
+            Exists(
+                model.objects.filter(
+                    **{fk: OuterRef(fk)}, **prefix_filter("token", word, vendor)
+                )
             )
-            .values_list(fk, flat=True)
-            .distinct()
         )
-    return ids[:limit]
+    return list(qs.values_list(fk, flat=True).distinct()[:limit])
 
 
 def find_companies(company: str, *, limit: int = 5) -> list[Company]:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +15,7 @@ from leadflow.contacts.queries import (
     list_contacts,
 )
 from leadflow.core.errors import DomainError
+from leadflow.core.pagination import IdPaginator
 from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.queries import contact_history
 from leadflow.marketing.actions import record_consent
@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 @login_required
 def contact_list(request):
     search = (request.GET.get("q") or "").strip()[:200]
-    page = Paginator(list_contacts(request.user, search=search), PAGE_SIZE).get_page(
+    page = IdPaginator(list_contacts(request.user, search=search), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "contacts/list.html", {"page": page, "q": search})

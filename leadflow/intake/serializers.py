@@ -1,10 +1,13 @@
 """Plain-dict views of intake records, shared by the API and the HTMX pages."""
 
+from django.conf import settings
+
 from leadflow.intake.models import Inquiry, Order
-from leadflow.intake.queries import ContactHistory, age_in_working_hours, is_overdue
+from leadflow.intake.queries import ContactHistory, age_in_working_hours
 
 
 def inquiry_out(inquiry: Inquiry) -> dict:
+    age = age_in_working_hours(inquiry)
     opportunity = (
         getattr(inquiry, "opportunity", None)
         if inquiry.outcome == "qualified"
@@ -29,8 +32,8 @@ def inquiry_out(inquiry: Inquiry) -> dict:
         "closed_by": inquiry.closed_by.username if inquiry.closed_by_id else None,
         "reason": inquiry.close_reason,
         "opportunity_id": opportunity.pk if opportunity else None,
-        "age_working_hours": age_in_working_hours(inquiry),
-        "overdue": inquiry.is_open and is_overdue(inquiry),
+        "age_working_hours": age,
+        "overdue": inquiry.is_open and age > settings.LEADFLOW_TRIAGE_TARGET_HOURS,
         "version": inquiry.version,
     }
 

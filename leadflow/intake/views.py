@@ -7,7 +7,6 @@ action, and renders; the rules themselves live in intake.actions.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from leadflow.audit.queries import timeline_for
 from leadflow.contacts.actions import ContactData
 from leadflow.contacts.models import Company, Contact
 from leadflow.core.errors import DomainError
+from leadflow.core.pagination import IdPaginator
 from leadflow.intake import actions
 from leadflow.intake.forms import (
     AssignForm,
@@ -208,7 +208,7 @@ def order_list(request):
     qs = Order.objects.select_related("contact", "company", "booked_by").order_by(
         "-ordered_at", "-id"
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "intake/order_list.html", {"page": page})
 
 
@@ -231,7 +231,7 @@ def triage(request):
             filters.unassigned = True
         elif d["assignee"]:
             filters.assignee = int(d["assignee"])
-    page = Paginator(triage_queue(request.user, filters), PAGE_SIZE).get_page(
+    page = IdPaginator(triage_queue(request.user, filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     target = settings.LEADFLOW_TRIAGE_TARGET_HOURS

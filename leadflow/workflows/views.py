@@ -1,10 +1,10 @@
 """The notifications page and 'mark read'."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from leadflow.core.pagination import IdPaginator
 from leadflow.workflows.actions import mark_read
 from leadflow.workflows.queries import notifications_for
 
@@ -13,7 +13,7 @@ PAGE_SIZE = 30
 
 @login_required
 def notifications(request):
-    page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(
+    page = IdPaginator(notifications_for(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "workflows/notifications.html", {"page": page})
