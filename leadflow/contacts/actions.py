@@ -38,15 +38,17 @@ class ContactData:
     country: str = ""
 
 
-def _index_contact(contact: Contact) -> None:
-    ContactToken.objects.filter(contact=contact).delete()
+def _index_contact(contact: Contact, *, new: bool = False) -> None:
+    if not new:
+        ContactToken.objects.filter(contact=contact).delete()
     ContactToken.objects.bulk_create(
         [ContactToken(contact=contact, token=t[:60]) for t in tokens(contact.name)]
     )
 
 
-def _index_company(company: Company) -> None:
-    CompanyToken.objects.filter(company=company).delete()
+def _index_company(company: Company, *, new: bool = False) -> None:
+    if not new:
+        CompanyToken.objects.filter(company=company).delete()
     CompanyToken.objects.bulk_create(
         [CompanyToken(company=company, token=t[:60]) for t in tokens(company.name)]
     )
@@ -79,7 +81,7 @@ def find_or_create_company(
         size=size,
         country=(country or settings.LEADFLOW_DEFAULT_COUNTRY).upper()[:2],
     )
-    _index_company(company)
+    _index_company(company, new=True)
     record_event(
         actor=actor, subject=company, event_type="company.created", new={"name": name}
     )
@@ -111,7 +113,7 @@ def create_contact(
         job_title=data.job_title,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    _index_contact(contact)
+    _index_contact(contact, new=True)
     record_event(
         actor=actor,
         subject=contact,

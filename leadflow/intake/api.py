@@ -86,7 +86,8 @@ def register(request, payload: InquiryIn):
         ),
         actor=request.auth,
     )
-    return Status(201, inquiry_out(get_inquiry_for_user(request.auth, inquiry.pk)))
+    # The new row already carries its relations: no second query with seven joins.
+    return Status(201, inquiry_out(inquiry))
 
 
 @router.get("/inquiries", response={200: InquiryPage, **ERRORS})
