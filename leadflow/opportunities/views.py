@@ -253,91 +253,85 @@ def _write(request, opportunity_id):
     return get_opportunity_for_user(request.user, opportunity_id, write=True)
 
 
+def _submit(request, opportunity_id: int, form_class, call, success: str, *, anchor=""):
+    """The shape of every form on the record: check access, validate, run one action,
+    report errors or success as messages, go back to the right section."""
+    o = _write(request, opportunity_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        _run(request, lambda: call(o, form), success)
+    else:
+        _form_errors(request, form)
+    return _back(o.pk, anchor)
+
+
 @login_required
 @require_POST
 def opportunity_edit(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = DetailsForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: actions.update_opportunity(
-                o,
-                actor=request.user,
-                version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-            _("Details saved."),
-        )
-    return _back(o.pk, "details")
+    return _submit(
+        request,
+        opportunity_id,
+        DetailsForm,
+        lambda o, f: actions.update_opportunity(
+            o, actor=request.user, version=f.cleaned_data["version"], **f.values()
+        ),
+        _("Details saved."),
+        anchor="details",
+    )
 
 
 @login_required
 @require_POST
 def opportunity_owner(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = OwnerForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: actions.reassign_owner(
-                o,
-                actor=request.user,
-                owner=form.cleaned_data["owner"],
-                reason=form.cleaned_data["reason"],
-            ),
-            _("Owner changed; both people were told."),
-        )
-    return _back(o.pk)
+    return _submit(
+        request,
+        opportunity_id,
+        OwnerForm,
+        lambda o, f: actions.reassign_owner(
+            o,
+            actor=request.user,
+            owner=f.cleaned_data["owner"],
+            reason=f.cleaned_data["reason"],
+        ),
+        _("Owner changed; both people were told."),
+    )
 
 
 @login_required
 @require_POST
 def opportunity_move(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = MoveForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: actions.move_stage(
-                o,
-                actor=request.user,
-                stage=form.cleaned_data["stage"],
-                reason=form.cleaned_data["reason"],
-            ),
-            _("Stage changed."),
-        )
-    return _back(o.pk, "move")
+    return _submit(
+        request,
+        opportunity_id,
+        MoveForm,
+        lambda o, f: actions.move_stage(
+            o,
+            actor=request.user,
+            stage=f.cleaned_data["stage"],
+            reason=f.cleaned_data["reason"],
+        ),
+        _("Stage changed."),
+        anchor="move",
+    )
 
 
 @login_required
 @require_POST
 def opportunity_close(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        d = form.cleaned_data
-        _run(
-            request,
-            lambda: actions.close_opportunity(
-                o,
-                actor=request.user,
-                result=d["result"],
-                reason=d["reason"],
-                follow_up_on=d["follow_up_on"],
-                follow_up_by=d["follow_up_by"],
-            ),
-            _("Qualified lead closed."),
-        )
-    return _back(o.pk)
+    return _submit(
+        request,
+        opportunity_id,
+        CloseForm,
+        lambda o, f: actions.close_opportunity(
+            o,
+            actor=request.user,
+            result=f.cleaned_data["result"],
+            reason=f.cleaned_data["reason"],
+            follow_up_on=f.cleaned_data["follow_up_on"],
+            follow_up_by=f.cleaned_data["follow_up_by"],
+        ),
+        _("Qualified lead closed."),
+    )
 
 
 @login_required
@@ -400,68 +394,58 @@ def opportunity_stakeholder(request, opportunity_id: int):
 @login_required
 @require_POST
 def opportunity_team(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = TeamMemberForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: actions.add_team_member(
-                o,
-                actor=request.user,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-            ),
-            _("Team member saved."),
-        )
-    return _back(o.pk, "people")
+    return _submit(
+        request,
+        opportunity_id,
+        TeamMemberForm,
+        lambda o, f: actions.add_team_member(
+            o,
+            actor=request.user,
+            user=f.cleaned_data["user"],
+            role=f.cleaned_data["role"],
+        ),
+        _("Team member saved."),
+        anchor="people",
+    )
 
 
 @login_required
 @require_POST
 def opportunity_competitor(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = CompetitorForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _run(
-            request,
-            lambda: actions.add_competitor(
-                o,
-                actor=request.user,
-                name=form.cleaned_data["name"],
-                note=form.cleaned_data["note"],
-            ),
-            _("Competitor saved."),
-        )
-    return _back(o.pk, "people")
+    return _submit(
+        request,
+        opportunity_id,
+        CompetitorForm,
+        lambda o, f: actions.add_competitor(
+            o,
+            actor=request.user,
+            name=f.cleaned_data["name"],
+            note=f.cleaned_data["note"],
+        ),
+        _("Competitor saved."),
+        anchor="people",
+    )
 
 
 @login_required
 @require_POST
 def opportunity_activity(request, opportunity_id: int):
-    o = _write(request, opportunity_id)
-    form = ActivityForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        d = form.cleaned_data
-        _run(
-            request,
-            lambda: actions.add_activity(
-                o,
-                actor=request.user,
-                kind=d["kind"],
-                subject=d["subject"],
-                assignee=d["assignee"],
-                due_at=d["due_at"],
-                duration_minutes=d["duration_minutes"],
-            ),
-            _("Activity added."),
-        )
-    return _back(o.pk, "activities")
+    return _submit(
+        request,
+        opportunity_id,
+        ActivityForm,
+        lambda o, f: actions.add_activity(
+            o,
+            actor=request.user,
+            kind=f.cleaned_data["kind"],
+            subject=f.cleaned_data["subject"],
+            assignee=f.cleaned_data["assignee"],
+            due_at=f.cleaned_data["due_at"],
+            duration_minutes=f.cleaned_data["duration_minutes"],
+        ),
+        _("Activity added."),
+        anchor="activities",
+    )
 
 
 @login_required
