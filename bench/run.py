@@ -3,6 +3,14 @@
 
     .venv/bin/python bench/run.py [--inquiries 1000000 --contacts 300000]
                                   [--db /tmp/bench.sqlite3] [--reuse] [--analyze]
+                                  [--skip-intake] [--http] [--pipeline]
+
+``--http`` adds (d): registrations and lookups over HTTP against gunicorn with two
+worker processes on a loopback port (started and always stopped by the bench).
+``--pipeline`` adds (e): brings the database to 10,000 open / 300,000 closed
+qualified leads with activities (bench/pipeline_data.py; this changes the data, so
+run (a)-(c) first when comparing with earlier figures), then measures the pipeline
+board, its columns, the lists and the record page.
 
 Builds (or reuses) a database with ``manage.py generate_data``, then measures in one
 process with ``time.perf_counter`` and prints figures; it asserts nothing. Targets
@@ -11,14 +19,19 @@ The registrations are measured last because they add open inquiries to the queue
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
 import random
 import re
+import signal
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -51,6 +64,33 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--registrations", type=int, default=1200)
     parser.add_argument("--repeat", type=int, default=30, help="runs per inbox page")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--skip-intake",
+        action="store_true",
+        help="skip (a)-(c) and their plans (the lookup samples are still drawn)",
+    )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="(d) registrations and lookups over HTTP against gunicorn",
+    )
+    parser.add_argument("--http-workers", type=int, default=2)
+    parser.add_argument("--http-threads", type=int, default=4, help="client threads")
+    parser.add_argument("--http-registrations", type=int, default=1200)
+    parser.add_argument(
+        "--http-seconds", type=float, default=120, help="time limit per HTTP run"
+    )
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="(e) pipeline board, lists and record page of qualified leads; first "
+        "brings the data to --pipeline-open / --pipeline-closed leads",
+    )
+    parser.add_argument("--pipeline-open", type=int, default=10_000)
+    parser.add_argument("--pipeline-closed", type=int, default=300_000)
+    parser.add_argument(
+        "--pipeline-repeat", type=int, default=20, help="runs per pipeline page"
+    )
     return parser.parse_args()
 
 
@@ -428,7 +468,8 @@ def measure_inbox(report: Report, user, client, headers, repeat: int) -> dict:
     return results
 
 
-def measure_registrations(report: Report, client, headers, count: int, rng) -> float:
+def registration_payloads(count: int, rng) -> list[dict]:
+    """40% somebody new (often at a new company), 30% known by e-mail, 30% by id."""
     from leadflow.contacts.models import Contact
     from leadflow.intake import demo
 
@@ -439,7 +480,7 @@ def measure_registrations(report: Report, client, headers, count: int, rng) -> f
         .filter(pk__in=rng.sample(range(first_id, last_id + 1), count))
         .exclude(email="")
     )
-    run = int(time.time())
+    run = f"{time.time_ns() // 1_000_000:x}"  # unique per call: new names stay new
     payloads = []
     for i in range(count):
         roll = rng.random()
@@ -472,6 +513,11 @@ def measure_registrations(report: Report, client, headers, count: int, rng) -> f
             payloads.append(
                 {"contact_id": c.pk, "summary": summary, "channel": channel}
             )
+    return payloads
+
+
+def measure_registrations(report: Report, client, headers, count: int, rng) -> float:
+    payloads = registration_payloads(count, rng)
     samples = []
     timer = SqlTimer()
     started = time.perf_counter()
@@ -542,7 +588,10 @@ def explain(label: str, fn: Callable) -> list[str]:
             }
             for line in plan:
                 flag = ""
-                scan = re.match(r"SCAN (\S+)( AS \S+)?$", line)
+                # A whole table, or a whole index in place of it (no WHERE on it).
+                scan = re.match(
+                    r"SCAN (\S+)( AS \S+)?( USING (COVERING )?INDEX \S+)?$", line
+                )
                 if (
                     scan
                     and scan.group(1) not in coroutines
@@ -624,11 +673,367 @@ def show_plans(user, client, headers, samples) -> list[str]:
     return scans
 
 
+# --- over HTTP: gunicorn with two worker processes -------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the gunicorn master (it stops its workers), SIGKILL if it hangs."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: master and workers
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def gunicorn(db: Path, workers: int, log: Path):
+    """Start gunicorn on a free loopback port; always stop it on the way out."""
+    binary = Path(sys.executable).parent / "gunicorn"
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{db}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "false",
+    }
+    env.pop("CONN_MAX_AGE", None)  # the default (0): a connection per request
+    command = [
+        str(binary),
+        "config.wsgi:application",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "--error-logfile",
+        "-",
+        "--log-level",
+        "warning",
+    ]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    print(f"  gunicorn pid {proc.pid}: {' '.join(command[1:])} (log {log})")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/inquiries")
+                conn.getresponse().read()
+                conn.close()
+                break
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"gunicorn did not answer in 60 s; see {log}"
+                    ) from exc
+                time.sleep(0.2)
+        yield port
+    finally:
+        _stop(proc)
+        print(f"  gunicorn stopped (exit code {proc.returncode})")
+
+
+def drive(port: int, requests: list, threads: int, seconds: float, headers: dict):
+    """Send requests from ``threads`` threads, each with its own HTTP connection
+    (kept alive when the server allows it), until done or ``seconds`` have passed.
+
+    Returns (latencies in s of 2xx answers, wall time, statuses, bodies of failures,
+    connections the server closed)."""
+    pending = iter(requests)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    failures: list[str] = []
+    closed = [0]
+    deadline = time.perf_counter() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    if time.perf_counter() > deadline:
+                        return
+                    item = next(pending, None)
+                if item is None:
+                    return
+                method, path, body = item
+                started = time.perf_counter()
+                try:
+                    conn.request(method, path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    status = str(response.status)
+                    will_close = response.will_close
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    status, data, will_close = type(exc).__name__, b"", True
+                elapsed = time.perf_counter() - started
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+                    closed[0] += will_close
+                    if status.startswith("2"):
+                        latencies.append(elapsed)
+                    elif len(failures) < 20:
+                        failures.append(f"{status} {data[:300]!r}")
+        finally:
+            conn.close()
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return latencies, time.perf_counter() - started, statuses, failures, closed[0]
+
+
+def measure_http(report: Report, args, db: Path, key: str, lookups: list, rng) -> dict:
+    """Registrations and lookups over HTTP against gunicorn -w 2 on this database."""
+    log = Path(f"/tmp/bench-gunicorn-{os.getpid()}.log")
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    payloads = registration_payloads(args.http_registrations, rng)
+    results: dict = {}
+    with gunicorn(db, args.http_workers, log) as port:
+        # Warm-up: both workers import the app, open their page cache.
+        warm = [("POST", "/api/intake/lookup", json.dumps(q)) for _k, q in lookups[:40]]
+        drive(port, warm, args.http_threads, 60, headers)
+        for clients in sorted({1, args.http_threads}):
+            label = f"HTTP POST /api/intake/lookup, {clients} client(s)"
+            requests = [
+                ("POST", "/api/intake/lookup", json.dumps(q)) for _k, q in lookups
+            ]
+            lat, wall, statuses, failures, closed = drive(
+                port, requests, clients, args.http_seconds, headers
+            )
+            results[f"lookup {clients}"] = report.add(label, lat)
+            print(
+                f"    {len(lat)} answered in {wall:.2f} s = {len(lat) / wall:,.0f}/s; "
+                f"statuses {statuses}; connections closed by the server {closed}"
+            )
+            for line in failures[:5]:
+                print(f"    failure: {line}")
+        requests = [("POST", "/api/inquiries", json.dumps(p)) for p in payloads]
+        lat, wall, statuses, failures, closed = drive(
+            port, requests, args.http_threads, args.http_seconds, headers
+        )
+        created = statuses.get("201", 0)
+        results["registrations"] = report.add(
+            f"HTTP POST /api/inquiries, {args.http_threads} clients (latency)", lat
+        )
+        rate = created / wall
+        results["rate"] = rate
+        results["statuses"] = statuses
+        print(
+            f"  {created} registrations of {len(payloads)} in {wall:.2f} s: "
+            f"{rate:,.0f} registrations/s over HTTP; statuses {statuses}; "
+            f"connections closed by the server {closed}"
+        )
+        for line in failures[:5]:
+            print(f"    failure: {line}")
+    text = log.read_text(errors="replace")
+    locked = text.lower().count("database is locked")
+    tracebacks = text.count("Traceback")
+    results["locked"] = locked
+    print(
+        f"  server log: {locked} 'database is locked', {tracebacks} tracebacks, "
+        f"{len(text.splitlines())} lines ({log})"
+    )
+    return results
+
+
+# --- the qualified-lead pipeline: board, lists, record ------------------------------
+
+
+def measure_pipeline(report: Report, repeat: int) -> dict:
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from leadflow.accounts.models import Role, User
+    from leadflow.opportunities.models import Opportunity, Stage
+    from leadflow.opportunities.queries import BoardFilters, open_pipeline
+    from leadflow.opportunities.states import OpportunityStatus
+
+    director = (
+        User.objects.filter(role=Role.SALES_DIRECTOR, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    salesperson = (
+        User.objects.filter(role=Role.SALES, is_active=True, team__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    as_director, as_sales = Client(), Client()
+    as_director.force_login(director)
+    as_sales.force_login(salesperson)
+    open_count = Opportunity.objects.filter(status=OpportunityStatus.OPEN).count()
+    all_count = Opportunity.objects.count()
+    sales_open = open_pipeline(salesperson, BoardFilters()).count()
+    per_stage = dict(
+        open_pipeline(director, BoardFilters())
+        .order_by()
+        .values_list("stage_id")
+        .annotate(n=Count("id"))
+    )
+    stage = max(
+        Stage.objects.filter(is_active=True), key=lambda s: per_stage.get(s.pk, 0)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.opportunity_id, count(*) FROM opportunities_activity a "
+            "JOIN opportunities_opportunity o ON o.id = a.opportunity_id "
+            "WHERE o.status = 'open' GROUP BY a.opportunity_id "
+            "ORDER BY count(*) DESC, a.opportunity_id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    record = row[0] if row else Opportunity.objects.order_by("-id").first().pk
+    html_last = max(1, -(-open_count // 25))
+    html_all_mid = max(1, -(-all_count // 25) // 2)
+    api_last = max(1, -(-open_count // 50))
+    print(
+        f"  {open_count:,} open and {all_count - open_count:,} closed qualified leads; "
+        f"{salesperson.username} sees {sales_open:,} open (own + team); "
+        f"open per stage {per_stage}; column measured: {stage.code} "
+        f"({per_stage.get(stage.pk, 0):,} open); record page: lead {record}"
+    )
+    urls = [
+        ("GET /pipeline/ (board) as director", as_director, "/pipeline/"),
+        ("GET /pipeline/ (board) as salesperson", as_sales, "/pipeline/"),
+        (
+            f"GET /pipeline/column/{stage.pk}/?offset=20 (director)",
+            as_director,
+            f"/pipeline/column/{stage.pk}/?offset=20",
+        ),
+        (
+            f"GET /pipeline/column/{stage.pk}/?offset=20 (salesperson)",
+            as_sales,
+            f"/pipeline/column/{stage.pk}/?offset=20",
+        ),
+        ("GET /opportunities/ (open) page 1", as_director, "/opportunities/"),
+        (
+            f"GET /opportunities/?page={html_last} (open, last)",
+            as_director,
+            f"/opportunities/?page={html_last}",
+        ),
+        (
+            f"GET /opportunities/?status=all&page={html_all_mid}",
+            as_director,
+            f"/opportunities/?status=all&page={html_all_mid}",
+        ),
+        ("GET /opportunities/ page 1 as salesperson", as_sales, "/opportunities/"),
+        (
+            "GET /api/opportunities?status=open page 1",
+            as_director,
+            "/api/opportunities?status=open",
+        ),
+        (
+            f"GET /api/opportunities?status=open page {api_last} (last)",
+            as_director,
+            f"/api/opportunities?status=open&page={api_last}",
+        ),
+        (
+            "GET /api/opportunities?status=open as salesperson",
+            as_sales,
+            "/api/opportunities?status=open",
+        ),
+        (f"GET /opportunities/{record}/ (record page)", as_director, None),
+    ]
+    results = {}
+    for label, client, url in urls:
+        url = url or f"/opportunities/{record}/"
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        with SqlTimer().active() as timer:
+            samples = timed(lambda c=client, u=url: c.get(u), repeat)
+        results[label] = report.add(label, samples)
+        print(f"    {timer.describe(repeat, sum(samples))}")
+
+    print("\n== Pipeline query plans")
+    scans = []
+    scans += explain(
+        "GET /pipeline/ as director", lambda: as_director.get("/pipeline/")
+    )
+    scans += explain(
+        "GET /pipeline/ as salesperson", lambda: as_sales.get("/pipeline/")
+    )
+    scans += explain(
+        f"GET /pipeline/column/{stage.pk}/?offset=20 (director)",
+        lambda: as_director.get(f"/pipeline/column/{stage.pk}/?offset=20"),
+    )
+    scans += explain(
+        f"GET /opportunities/?status=all&page={html_all_mid}",
+        lambda: as_director.get(f"/opportunities/?status=all&page={html_all_mid}"),
+    )
+    scans += explain(
+        f"GET /api/opportunities?status=open&page={api_last}",
+        lambda: as_director.get(f"/api/opportunities?status=open&page={api_last}"),
+    )
+    scans += explain(
+        f"GET /opportunities/{record}/",
+        lambda: as_director.get(f"/opportunities/{record}/"),
+    )
+
+    print("\n== The board's aggregate query and a column's card query, in full")
+    for who, client in (("director", as_director), ("salesperson", as_sales)):
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/pipeline/")
+        aggregate = next(q["sql"] for q in captured if "GROUP BY" in q["sql"])
+        cards = next(
+            q["sql"]
+            for q in captured
+            if "decision_date" in q["sql"] and "LIMIT" in q["sql"]
+        )
+        for name, sql in (("aggregate", aggregate), ("cards (first column)", cards)):
+            with connection.cursor() as cursor:
+                runs = []
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    cursor.execute(sql)
+                    cursor.fetchall()
+                    runs.append(time.perf_counter() - t0)
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plan = [r[3] for r in cursor.fetchall()]
+            print(f"\n-- {who}, {name}: median {ms(statistics.median(runs)):.2f} ms")
+            print(sql)
+            for line in plan:
+                print(f"   {line}")
+    results["scans"] = scans
+    return results
+
+
 # --- main -------------------------------------------------------------------------
 
 
 def main() -> None:
     args = parse_args()
+    # SIGTERM unwinds like Ctrl-C, so a running gunicorn is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     db = Path(args.db).resolve()
     setup_django(db)
     import django
@@ -672,56 +1077,101 @@ def main() -> None:
     select1, full_scan = baselines()
     report = Report(select1, full_scan)
 
-    print(f"\n== (a) Intake lookup as {user.username} ({args.lookups} lookups)")
     samples = lookup_samples(args.lookups, rng)
-    lookups = measure_lookups(report, user, client, headers, samples)
+    lookups = inbox = rate = None
+    scans: list[str] = []
+    if not args.skip_intake:
+        print(f"\n== (a) Intake lookup as {user.username} ({args.lookups} lookups)")
+        lookups = measure_lookups(report, user, client, headers, samples)
 
-    print(f"\n== (b) Triage inbox as {user.username} ({args.repeat} runs per page)")
-    inbox = measure_inbox(report, user, client, headers, args.repeat)
+        print(f"\n== (b) Triage inbox as {user.username} ({args.repeat} runs per page)")
+        inbox = measure_inbox(report, user, client, headers, args.repeat)
 
-    print("\n== Query plans")
-    scans = show_plans(user, client, headers, samples)
+        print("\n== Query plans")
+        scans = show_plans(user, client, headers, samples)
 
-    print(f"\n== (c) Registrations through the API ({args.registrations})")
-    rate = measure_registrations(report, client, headers, args.registrations, rng)
+        print(f"\n== (c) Registrations through the API ({args.registrations})")
+        rate = measure_registrations(report, client, headers, args.registrations, rng)
+
+    over_http = None
+    if args.http:
+        connection.close()  # hold no connection while the server works
+        print(
+            f"\n== (d) Over HTTP: gunicorn -w {args.http_workers}, "
+            f"{args.http_threads} client threads, loopback"
+        )
+        over_http = measure_http(report, args, db, key, samples, rng)
+
+    pipeline = None
+    if args.pipeline:
+        from pipeline_data import ensure_pipeline
+
+        print(
+            f"\n== (e) Qualified-lead pipeline at {args.pipeline_open:,} open / "
+            f"{args.pipeline_closed:,} closed ({args.pipeline_repeat} runs per page)"
+        )
+        ensure_pipeline(
+            open_target=args.pipeline_open,
+            closed_target=args.pipeline_closed,
+            seed=args.seed,
+        )
+        pipeline = measure_pipeline(report, args.pipeline_repeat)
+        scans += pipeline.pop("scans")
 
     load_after = os.getloadavg()
     print("\n== Summary (targets from the issue)")
-    rows = [
-        (
-            "lookup() p95",
-            lookups["queries"]["p95"],
-            f"< {TARGET_LOOKUP_P95_MS:.0f} ms",
-            lookups["queries"]["p95"] < TARGET_LOOKUP_P95_MS,
-        ),
-        (
-            "POST /api/intake/lookup p95",
-            lookups["api"]["p95"],
-            f"< {TARGET_LOOKUP_P95_MS:.0f} ms",
-            lookups["api"]["p95"] < TARGET_LOOKUP_P95_MS,
-        ),
-        (
-            "GET /api/inquiries (all pages) p95",
-            inbox["api"]["p95"],
-            f"< {TARGET_INBOX_P95_MS:.0f} ms",
-            inbox["api"]["p95"] < TARGET_INBOX_P95_MS,
-        ),
-        (
-            "inbox HTML / queue p95",
-            inbox["html"]["p95"],
-            f"< {TARGET_INBOX_P95_MS:.0f} ms",
-            inbox["html"]["p95"] < TARGET_INBOX_P95_MS,
-        ),
-    ]
-    for label, value, target, met in rows:
+    rows = []
+    if lookups:
+        rows += [
+            ("lookup() p95", lookups["queries"]["p95"], TARGET_LOOKUP_P95_MS),
+            (
+                "POST /api/intake/lookup p95",
+                lookups["api"]["p95"],
+                TARGET_LOOKUP_P95_MS,
+            ),
+        ]
+    if inbox:
+        rows += [
+            (
+                "GET /api/inquiries (all pages) p95",
+                inbox["api"]["p95"],
+                TARGET_INBOX_P95_MS,
+            ),
+            ("inbox HTML / queue p95", inbox["html"]["p95"], TARGET_INBOX_P95_MS),
+        ]
+    if over_http:
+        for key_, stats in over_http.items():
+            if key_.startswith("lookup "):
+                rows.append(
+                    (
+                        f"HTTP lookup p95, {key_.split()[1]} client(s)",
+                        stats["p95"],
+                        TARGET_LOOKUP_P95_MS,
+                    )
+                )
+    for label, value, target in rows:
         print(
-            f"  {label:<38} {value:9.2f} ms   target {target:<9} {'met' if met else 'MISSED'}"
+            f"  {label:<38} {value:9.2f} ms   target < {target:.0f} ms"
+            f"{'':<3} {'met' if value < target else 'MISSED'}"
         )
-    print(
-        f"  {'registrations per second':<38} {rate:9.0f} /s   target >= "
-        f"{TARGET_REGISTRATIONS_PER_S:.0f}/s   "
-        f"{'met' if rate >= TARGET_REGISTRATIONS_PER_S else 'MISSED'}"
-    )
+    for label, value in (
+        ("registrations per second (test client)", rate),
+        (
+            "registrations per second (HTTP)",
+            over_http["rate"] if over_http else None,
+        ),
+    ):
+        if value is not None:
+            print(
+                f"  {label:<38} {value:9.0f} /s   target >= "
+                f"{TARGET_REGISTRATIONS_PER_S:.0f}/s   "
+                f"{'met' if value >= TARGET_REGISTRATIONS_PER_S else 'MISSED'}"
+            )
+    if over_http:
+        print(f"  'database is locked' in the server log: {over_http['locked']}")
+    if pipeline:
+        for label, stats in pipeline.items():
+            print(f"  {label:<58} p50 {stats['p50']:8.2f}  p95 {stats['p95']:8.2f} ms")
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     if SLOW_QUERIES:
         print(f"\nQueries over {SLOW_QUERY_MS:.0f} ms (re-run alone, median of 5):")
@@ -734,7 +1184,7 @@ def main() -> None:
         for line in scans:
             print(f"  - {line}")
     else:
-        print("\nNo full table scan in the lookup and queue queries.")
+        print("\nNo full table scan of a table over 1,000 rows in the queries above.")
 
 
 if __name__ == "__main__":
