@@ -192,6 +192,8 @@ LEADFLOW_DEFAULT_COUNTRY = env_str("LEADFLOW_DEFAULT_COUNTRY", "BE")
 # An inquiry should be closed within the working day (SPEC step 2).
 LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 9)  # one day
 LEADFLOW_API_TOKEN_DAYS = env_int("LEADFLOW_API_TOKEN_DAYS", 365)
+# The task that reads the workflow outbox (transition rows) after each commit.
+LEADFLOW_OUTBOX_TASK = "leadflow.workflows.tasks.process_outbox"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 # The letterhead of quote PDFs (besides LEADFLOW_COMPANY_NAME). The address is several

@@ -67,6 +67,9 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="members",
     )
+    email_notifications = models.BooleanField(
+        _("e-mail me my notifications"), default=True
+    )
     language = models.CharField(
         _("language"),
         max_length=5,

@@ -9,8 +9,10 @@ transaction and is the record's history, the workflow outbox and the analytics s
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from leadflow.core.errors import Conflict
 
@@ -44,7 +46,8 @@ def apply_transition(
         raise conflict
     from_state = getattr(obj, field)
     obj.refresh_from_db()
-    row = transition_model._default_manager.create(
+    row = record_transition(
+        transition_model,
         from_state=from_state,
         to_state=to,
         at=timezone.now(),
@@ -53,3 +56,19 @@ def apply_transition(
     for callback in after_commit:
         transaction.on_commit(callback)
     return row
+
+
+def record_transition(transition_model: type[models.Model], **fields) -> models.Model:
+    """Write a transition row and wake the workflow worker once the transaction commits.
+
+    Transition rows are the outbox: the worker evaluates notification rules on every
+    row whose ``processed_at`` is empty, so nothing is lost if the wake-up is."""
+    row = transition_model._default_manager.create(**fields)
+    transaction.on_commit(wake_outbox)
+    return row
+
+
+def wake_outbox() -> None:
+    task_path = getattr(settings, "LEADFLOW_OUTBOX_TASK", "")
+    if task_path:
+        import_string(task_path).enqueue()

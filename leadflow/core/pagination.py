@@ -12,7 +12,15 @@ from django.db.models import QuerySet
 
 def rows_by_ids(qs: QuerySet, start: int, stop: int) -> list:
     ids = list(qs.values_list("pk", flat=True)[start:stop])
-    rows = qs.order_by().in_bulk(ids)
+    if qs.query.annotations:
+        rows = qs.order_by().in_bulk(ids)
+    else:
+        # Only the page's rows by primary key: the list's filters were applied in the
+        # first step, repeating them would make SQLite walk the whole filter index.
+        page = qs.model._default_manager.filter(pk__in=ids)
+        page.query.select_related = qs.query.select_related
+        page = page.prefetch_related(*qs._prefetch_related_lookups)
+        rows = page.in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
 
 

@@ -25,7 +25,7 @@ from leadflow.contacts.actions import (
 )
 from leadflow.contacts.models import Company, Consent, Contact, Lifecycle
 from leadflow.core.errors import Conflict, ValidationFailed
-from leadflow.core.lifecycle import apply_transition
+from leadflow.core.lifecycle import apply_transition, record_transition
 from leadflow.core.phone import normalise_phone
 from leadflow.core.text import name_key, normalise_email
 from leadflow.intake.errors import InquiryClosed
@@ -216,7 +216,8 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         received_at=received_at,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    InquiryTransition.objects.create(
+    record_transition(
+        InquiryTransition,
         inquiry=inquiry,
         actor=inquiry.created_by,
         from_state="",

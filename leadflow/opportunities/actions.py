@@ -14,6 +14,7 @@ from leadflow.accounts.permissions import has_capability
 from leadflow.audit.actions import changed_fields, record_event
 from leadflow.contacts.models import Contact
 from leadflow.core.errors import Conflict, ValidationFailed
+from leadflow.core.lifecycle import record_transition
 from leadflow.opportunities.models import (
     Activity,
     Competitor,
@@ -91,7 +92,8 @@ def open_opportunity(
         status=OpportunityStatus.OPEN,
         expected_value=expected_value,
     )
-    OpportunityTransition.objects.create(
+    record_transition(
+        OpportunityTransition,
         opportunity=opportunity,
         actor=actor,
         from_state="",
@@ -321,7 +323,8 @@ def move_stage(
     locked.stage_entered_at = now
     locked.version += 1
     locked.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
-    OpportunityTransition.objects.create(
+    record_transition(
+        OpportunityTransition,
         opportunity=locked,
         actor=actor if actor and actor.is_authenticated else None,
         from_state=current.code,
@@ -390,7 +393,8 @@ def close_opportunity(
         ]
     )
     actor_or_none = actor if actor and actor.is_authenticated else None
-    OpportunityTransition.objects.create(
+    record_transition(
+        OpportunityTransition,
         opportunity=locked,
         actor=actor_or_none,
         from_state=OpportunityStatus.OPEN,
@@ -803,7 +807,8 @@ def create_quote(
         created_by=actor if actor and actor.is_authenticated else None,
     )
     _write_lines(quote, lines)
-    QuoteTransition.objects.create(
+    record_transition(
+        QuoteTransition,
         quote=quote,
         actor=quote.created_by,
         from_state="",
@@ -846,7 +851,8 @@ def _move_quote(locked: Quote, *, actor, to: str, reason: str = "", **changes) -
     locked.status = to
     locked.version += 1
     locked.save()
-    QuoteTransition.objects.create(
+    record_transition(
+        QuoteTransition,
         quote=locked,
         actor=actor if actor and actor.is_authenticated else None,
         from_state=old,
@@ -956,7 +962,8 @@ def revise_quote(quote: Quote, *, actor) -> Quote:
             for line in locked.lines.all()
         ],
     )
-    QuoteTransition.objects.create(
+    record_transition(
+        QuoteTransition,
         quote=revision,
         actor=revision.created_by,
         from_state="",

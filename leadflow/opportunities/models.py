@@ -139,6 +139,17 @@ class Opportunity(TimeStamped):
             models.Index(
                 fields=["status", "decision_date"], name="opp_status_decision"
             ),
+            # Lists sort by newest first, within a status or over all leads.
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="opp_status_created"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="opp_created"),
+            # Covering the board's per-stage sums and its service-type filter choices.
+            models.Index(
+                fields=["status", "stage", "owner", "expected_value", "p_win", "p_go"],
+                name="opp_board_sums",
+            ),
+            models.Index(fields=["status", "service_type"], name="opp_status_service"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,235 @@
+"""The workflow worker's loop: read unprocessed transition rows, match rules, deliver.
+
+Each row is claimed with a conditional UPDATE (``processed_at IS NULL``) inside the
+same transaction that writes its notifications, so a crash rolls the claim back (no
+event lost) and two workers never both handle a row; the unique (rule, source,
+recipient) constraint makes a repeated delivery impossible anyway.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadflow.accounts.models import User
+from leadflow.audit.actions import record_event
+from leadflow.intake.models import InquiryTransition
+from leadflow.opportunities.models import OpportunityTransition, QuoteTransition
+from leadflow.workflows.models import Notification, NotificationRule
+from leadflow.workflows.rules import Event, RuleSpec, matches
+
+logger = logging.getLogger(__name__)
+BATCH = 500
+
+EVENT_TEXT = {
+    "inquiry.registered": _("New inquiry from %(subject)s"),
+    "inquiry.closed": _("Inquiry closed (%(detail)s): %(subject)s"),
+    "opportunity.created": _("New qualified lead: %(subject)s"),
+    "opportunity.stage_changed": _("Stage changed (%(detail)s): %(subject)s"),
+    "opportunity.won": _("Won: %(subject)s"),
+    "opportunity.lost": _("Lost: %(subject)s"),
+    "quote.sent": _("Quote sent: %(subject)s"),
+    "quote.accepted": _("Quote accepted: %(subject)s"),
+}
+
+
+def load_rules() -> list[tuple[RuleSpec, NotificationRule]]:
+    rules = NotificationRule.objects.filter(is_active=True).prefetch_related(
+        "companies", "channels", "campaigns", "departments", "teams", "recipient_users"
+    )
+    return [
+        (
+            RuleSpec(
+                id=r.pk,
+                event=r.event,
+                created_at=r.created_at,
+                outcome=r.outcome,
+                company_ids=frozenset(c.pk for c in r.companies.all()),
+                min_company_size=r.min_company_size,
+                channel_ids=frozenset(c.pk for c in r.channels.all()),
+                campaign_ids=frozenset(c.pk for c in r.campaigns.all()),
+                department_ids=frozenset(d.pk for d in r.departments.all()),
+                min_value=r.min_value,
+                service_type=r.service_type,
+                team_ids=frozenset(t.pk for t in r.teams.all()),
+            ),
+            r,
+        )
+        for r in rules
+    ]
+
+
+# --- turning outbox rows into events ------------------------------------------------
+
+
+def _inquiry_event(row: InquiryTransition) -> Event | None:
+    kind = row.data.get("event")
+    if kind not in ("inquiry.registered", "inquiry.closed"):
+        return None
+    inquiry = row.inquiry
+    company = inquiry.company
+    return Event(
+        type=kind,
+        source=f"intake.inquirytransition:{row.pk}",
+        at=row.at,
+        subject=inquiry,
+        subject_label=f"{inquiry.contact}" + (f" ({company})" if company else ""),
+        url=f"/inquiries/{inquiry.pk}/",
+        actor_id=row.actor_id,
+        outcome=inquiry.outcome,
+        company_id=inquiry.company_id,
+        company_size=company.size if company else None,
+        channel_id=inquiry.channel_id,
+        campaign_id=inquiry.campaign_id,
+        department_id=inquiry.department_id,
+        detail=inquiry.get_outcome_display() if inquiry.outcome else "",
+    )
+
+
+def _opportunity_event(row: OpportunityTransition) -> Event | None:
+    kind = row.data.get("event")
+    if kind not in EVENT_TEXT:
+        return None
+    o = row.opportunity
+    return Event(
+        type=kind,
+        source=f"opportunities.opportunitytransition:{row.pk}",
+        at=row.at,
+        subject=o,
+        subject_label=o.title,
+        url=f"/opportunities/{o.pk}/",
+        actor_id=row.actor_id,
+        company_id=o.company_id,
+        company_size=o.company.size if o.company_id else None,
+        value=o.expected_value,
+        service_type=o.service_type,
+        owner_id=o.owner_id,
+        owner_team_id=o.owner.team_id,
+        detail=f"{row.from_state} → {row.to_state}",
+    )
+
+
+def _quote_event(row: QuoteTransition) -> Event | None:
+    kind = row.data.get("event")
+    if kind not in ("quote.sent", "quote.accepted"):
+        return None
+    o = row.quote.opportunity
+    return Event(
+        type=kind,
+        source=f"opportunities.quotetransition:{row.pk}",
+        at=row.at,
+        subject=o,
+        subject_label=f"{row.quote.reference} · {o.title}",
+        url=f"/opportunities/{o.pk}/#quotes",
+        actor_id=row.actor_id,
+        company_id=o.company_id,
+        company_size=o.company.size if o.company_id else None,
+        value=o.expected_value,
+        service_type=o.service_type,
+        owner_id=o.owner_id,
+        owner_team_id=o.owner.team_id,
+    )
+
+
+OUTBOXES = [
+    (
+        InquiryTransition,
+        ("inquiry__contact", "inquiry__company"),
+        _inquiry_event,
+    ),
+    (
+        OpportunityTransition,
+        ("opportunity__company", "opportunity__owner"),
+        _opportunity_event,
+    ),
+    (
+        QuoteTransition,
+        ("quote__opportunity__company", "quote__opportunity__owner"),
+        _quote_event,
+    ),
+]
+
+
+# --- recipients and delivery -------------------------------------------------------------
+
+
+def recipients(rule: NotificationRule, event: Event) -> list[User]:
+    people: dict[int, User] = {
+        u.pk: u for u in rule.recipient_users.all() if u.is_active
+    }
+    if rule.recipient_roles:
+        for user in User.objects.filter(is_active=True, role__in=rule.recipient_roles):
+            people[user.pk] = user
+    if event.owner_id and (rule.notify_owner or rule.notify_owner_manager):
+        owner = User.objects.select_related("team__manager").get(pk=event.owner_id)
+        if rule.notify_owner:
+            people[owner.pk] = owner
+        manager = owner.team.manager if owner.team_id else None
+        if rule.notify_owner_manager and manager is not None and manager.is_active:
+            people[manager.pk] = manager
+    # Nobody is told about what they did themselves.
+    people.pop(event.actor_id, None)
+    return list(people.values())
+
+
+def deliver(
+    rule: NotificationRule, event: Event, recipient: User
+) -> Notification | None:
+    message = EVENT_TEXT[event.type] % {
+        "subject": event.subject_label,
+        "detail": event.detail,
+    }
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=recipient,
+                event_type=event.type,
+                message=message,
+                url=event.url,
+                subject_type=event.subject._meta.label_lower,
+                subject_id=event.subject.pk,
+                rule=rule,
+                source=event.source,
+            )
+    except IntegrityError:
+        return None  # already delivered by an earlier run
+    record_event(
+        actor=None,
+        subject=event.subject,
+        event_type="notification.sent",
+        new={"to": recipient.username, "why": rule.name},
+    )
+    if recipient.email and recipient.email_notifications:
+        from leadflow.workflows.tasks import email_notification
+
+        transaction.on_commit(lambda: email_notification.enqueue(notification.pk))
+    return notification
+
+
+def process_outbox(*, batch: int = BATCH) -> int:
+    """Handle every unprocessed transition row; returns how many rows were handled."""
+    rules = load_rules()
+    handled = 0
+    for model, related, to_event in OUTBOXES:
+        pending = list(
+            model.objects.filter(processed_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)[:batch]
+        )
+        for pk in pending:
+            with transaction.atomic():
+                claimed = model.objects.filter(pk=pk, processed_at__isnull=True).update(
+                    processed_at=timezone.now()
+                )
+                if not claimed:
+                    continue  # another worker has it
+                row = model.objects.select_related(*related).get(pk=pk)
+                event = to_event(row)
+                if event is not None:
+                    for spec, rule in rules:
+                        if matches(spec, event):
+                            for person in recipients(rule, event):
+                                deliver(rule, event, person)
+                handled += 1
+    return handled

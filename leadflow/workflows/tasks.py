@@ -1,0 +1,38 @@
+"""Background work: the workflow outbox and notification e-mails (django-tasks-db)."""
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone, translation
+
+from leadflow.workflows.models import Notification
+
+
+@task()
+def process_outbox() -> int:
+    from leadflow.workflows.outbox import process_outbox as run
+
+    return run()
+
+
+@task()
+def email_notification(notification_id: int) -> bool:
+    """Send one notification by e-mail, once (emailed_at is claimed first)."""
+    with transaction.atomic():
+        claimed = Notification.objects.filter(
+            pk=notification_id, emailed_at__isnull=True
+        ).update(emailed_at=timezone.now())
+        if not claimed:
+            return False
+        notification = Notification.objects.select_related("recipient").get(
+            pk=notification_id
+        )
+        recipient = notification.recipient
+        with translation.override(recipient.language or "en"):
+            send_mail(
+                subject=f"Leadflow: {notification.message[:120]}",
+                message=f"{notification.message}\n\n{notification.url}",
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+    return True
