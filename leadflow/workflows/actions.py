@@ -42,3 +42,18 @@ def mark_read(user, *, notification_ids: list[int] | None = None) -> int:
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())
+
+
+def set_email_preference(user, *, enabled: bool) -> None:
+    """Whether notifications also reach the user by e-mail (audited)."""
+    if user.email_notifications == enabled:
+        return
+    type(user).objects.filter(pk=user.pk).update(email_notifications=enabled)
+    record_event(
+        actor=user,
+        subject=user,
+        event_type="user.changed",
+        old={"email_notifications": user.email_notifications},
+        new={"email_notifications": enabled},
+    )
+    user.email_notifications = enabled

@@ -1,11 +1,13 @@
 """The notifications page and 'mark read'."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadflow.core.pagination import IdPaginator
-from leadflow.workflows.actions import mark_read
+from leadflow.workflows.actions import mark_read, set_email_preference
 from leadflow.workflows.queries import notifications_for
 
 PAGE_SIZE = 30
@@ -17,6 +19,15 @@ def notifications(request):
         request.GET.get("page")
     )
     return render(request, "workflows/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_preferences(request):
+    """E-mail on/off for the user's own notifications."""
+    set_email_preference(request.user, enabled=request.POST.get("email") == "1")
+    messages.success(request, _("Your notification settings are saved."))
+    return redirect("notifications")
 
 
 @login_required
