@@ -9,8 +9,8 @@ recipient) constraint makes a repeated delivery impossible anyway.
 import logging
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.audit.actions import record_event
@@ -176,10 +176,11 @@ def recipients(rule: NotificationRule, event: Event) -> list[User]:
 def deliver(
     rule: NotificationRule, event: Event, recipient: User
 ) -> Notification | None:
-    message = EVENT_TEXT[event.type] % {
-        "subject": event.subject_label,
-        "detail": event.detail,
-    }
+    with translation.override(recipient.language or "en"):
+        message = str(EVENT_TEXT[event.type]) % {
+            "subject": event.subject_label,
+            "detail": event.detail,
+        }
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
