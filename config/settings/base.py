@@ -188,6 +188,8 @@ SECURE_CSP = {
 
 # Leadflow's own settings.
 LEADFLOW_COMPANY_NAME = env_str("LEADFLOW_COMPANY_NAME", "Leadflow")
+# The address people open Leadflow at (links in e-mails).
+LEADFLOW_BASE_URL = env_str("LEADFLOW_BASE_URL", "http://127.0.0.1:8000")
 LEADFLOW_DEFAULT_COUNTRY = env_str("LEADFLOW_DEFAULT_COUNTRY", "BE")
 # An inquiry should be closed within the working day (SPEC step 2).
 LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 9)  # one day

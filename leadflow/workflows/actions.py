@@ -48,7 +48,9 @@ def set_email_preference(user, *, enabled: bool) -> None:
     """Whether notifications also reach the user by e-mail (audited)."""
     if user.email_notifications == enabled:
         return
-    type(user).objects.filter(pk=user.pk).update(email_notifications=enabled)
+    from leadflow.accounts.models import User
+
+    User.objects.filter(pk=user.pk).update(email_notifications=enabled)
     record_event(
         actor=user,
         subject=user,

@@ -161,3 +161,26 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from leadflow.accounts.models import Role
+
+        roles = self.recipient_roles
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ValidationError(
+                {
+                    "recipient_roles": _(
+                        'Give a list of role codes, e.g. ["sales_director"].'
+                    )
+                }
+            )
+        unknown = sorted(set(roles) - set(Role.values))
+        if unknown:
+            raise ValidationError(
+                {
+                    "recipient_roles": _("Unknown roles: %(roles)s. Known: %(known)s.")
+                    % {"roles": ", ".join(unknown), "known": ", ".join(Role.values)}
+                }
+            )

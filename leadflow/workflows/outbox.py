@@ -92,9 +92,13 @@ def _opportunity_event(row: OpportunityTransition) -> Event | None:
     if kind not in EVENT_TEXT:
         return None
     o = row.opportunity
+    inquiry = o.inquiry
     return Event(
         type=kind,
         source=f"opportunities.opportunitytransition:{row.pk}",
+        channel_id=inquiry.channel_id if inquiry else None,
+        campaign_id=inquiry.campaign_id if inquiry else None,
+        department_id=inquiry.department_id if inquiry else None,
         at=row.at,
         subject=o,
         subject_label=o.title,
@@ -115,9 +119,13 @@ def _quote_event(row: QuoteTransition) -> Event | None:
     if kind not in ("quote.sent", "quote.accepted"):
         return None
     o = row.quote.opportunity
+    inquiry = o.inquiry
     return Event(
         type=kind,
         source=f"opportunities.quotetransition:{row.pk}",
+        channel_id=inquiry.channel_id if inquiry else None,
+        campaign_id=inquiry.campaign_id if inquiry else None,
+        department_id=inquiry.department_id if inquiry else None,
         at=row.at,
         subject=o,
         subject_label=f"{row.quote.reference} · {o.title}",
@@ -140,12 +148,16 @@ OUTBOXES = [
     ),
     (
         OpportunityTransition,
-        ("opportunity__company", "opportunity__owner"),
+        ("opportunity__company", "opportunity__owner", "opportunity__inquiry"),
         _opportunity_event,
     ),
     (
         QuoteTransition,
-        ("quote__opportunity__company", "quote__opportunity__owner"),
+        (
+            "quote__opportunity__company",
+            "quote__opportunity__owner",
+            "quote__opportunity__inquiry",
+        ),
         _quote_event,
     ),
 ]
@@ -158,12 +170,14 @@ def recipients(rule: NotificationRule, event: Event) -> list[User]:
     people: dict[int, User] = {
         u.pk: u for u in rule.recipient_users.all() if u.is_active
     }
-    if rule.recipient_roles:
-        for user in User.objects.filter(is_active=True, role__in=rule.recipient_roles):
+    roles = rule.recipient_roles if isinstance(rule.recipient_roles, list) else []
+    roles = [r for r in roles if isinstance(r, str)]
+    if roles:
+        for user in User.objects.filter(is_active=True, role__in=roles):
             people[user.pk] = user
     if event.owner_id and (rule.notify_owner or rule.notify_owner_manager):
         owner = User.objects.select_related("team__manager").get(pk=event.owner_id)
-        if rule.notify_owner:
+        if rule.notify_owner and owner.is_active:
             people[owner.pk] = owner
         manager = owner.team.manager if owner.team_id else None
         if rule.notify_owner_manager and manager is not None and manager.is_active:
@@ -219,18 +233,32 @@ def process_outbox(*, batch: int = BATCH) -> int:
             .values_list("pk", flat=True)[:batch]
         )
         for pk in pending:
-            with transaction.atomic():
-                claimed = model.objects.filter(pk=pk, processed_at__isnull=True).update(
-                    processed_at=timezone.now()
-                )
-                if not claimed:
-                    continue  # another worker has it
-                row = model.objects.select_related(*related).get(pk=pk)
-                event = to_event(row)
-                if event is not None:
-                    for spec, rule in rules:
-                        if matches(spec, event):
-                            for person in recipients(rule, event):
-                                deliver(rule, event, person)
-                handled += 1
+            try:
+                handled += _handle_row(model, related, to_event, pk, rules)
+            except Exception:
+                # The transaction rolled back: the row stays pending and is retried on
+                # the next run, without blocking the rows after it.
+                logger.exception("outbox row %s:%s failed", model._meta.label_lower, pk)
     return handled
+
+
+def _handle_row(model, related, to_event, pk: int, rules) -> int:
+    with transaction.atomic():
+        claimed = model.objects.filter(pk=pk, processed_at__isnull=True).update(
+            processed_at=timezone.now()
+        )
+        if not claimed:
+            return 0  # another worker has it
+        row = model.objects.select_related(*related).get(pk=pk)
+        event = to_event(row)
+        if event is None:
+            return 1
+        told: set[int] = set()  # one notification per person per event
+        for spec, rule in rules:
+            if not matches(spec, event):
+                continue
+            for person in recipients(rule, event):
+                if person.pk not in told:
+                    told.add(person.pk)
+                    deliver(rule, event, person)
+        return 1

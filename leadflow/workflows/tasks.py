@@ -1,11 +1,19 @@
 """Background work: the workflow outbox and notification e-mails (django-tasks-db)."""
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone, translation
 
 from leadflow.workflows.models import Notification
+
+
+def absolute(url: str) -> str:
+    """Links in e-mails must open from a mail client: prefix the site address."""
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return settings.LEADFLOW_BASE_URL.rstrip("/") + url
 
 
 @task()
@@ -31,7 +39,7 @@ def email_notification(notification_id: int) -> bool:
         with translation.override(recipient.language or "en"):
             send_mail(
                 subject=f"Leadflow: {notification.message[:120]}",
-                message=f"{notification.message}\n\n{notification.url}",
+                message=f"{notification.message}\n\n{absolute(notification.url)}",
                 from_email=None,
                 recipient_list=[recipient.email],
             )

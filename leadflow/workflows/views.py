@@ -33,6 +33,7 @@ def notification_preferences(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    given = request.POST.getlist("id")
+    ids = [int(i) for i in given if i.isdigit()] if given else None
     mark_read(request.user, notification_ids=ids)
     return redirect("notifications")
