@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -36,6 +38,15 @@ class ContactData:
     company_size: int | None = None
     job_title: str = ""
     country: str = ""
+
+
+def check_email(email: str | None) -> None:
+    """A given e-mail address must be valid (an empty one is allowed)."""
+    if email and email.strip():
+        try:
+            validate_email(email.strip())
+        except DjangoValidationError as exc:
+            raise ValidationFailed(exc.messages[0], code="invalid_email") from exc
 
 
 def _index_contact(contact: Contact, *, new: bool = False) -> None:
@@ -92,6 +103,7 @@ def create_contact(
     data: ContactData, *, actor, company: Company | None = None
 ) -> Contact:
     """Register a new person; e-mail and phone are normalised for later lookups."""
+    check_email(data.email)
     name = (data.name or "").strip()
     if not name:
         raise ValidationFailed(
@@ -147,6 +159,8 @@ def update_contact(contact: Contact, *, actor, version: int, **values) -> Contac
             _("These fields cannot be changed here: %(fields)s"),
             fields=", ".join(sorted(unknown)),
         )
+    if "email" in values:
+        check_email(values["email"])
     locked = Contact.objects.select_for_update().get(pk=contact.pk)
     if locked.version != version:
         raise Conflict(code="stale_version")

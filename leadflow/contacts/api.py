@@ -1,7 +1,5 @@
 """Contacts: read with flags and history, correct, record visits and consent."""
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from ninja import Query, Router, Status
 
 from leadflow.accounts.permissions import require
@@ -10,7 +8,6 @@ from leadflow.api.schemas import ErrorOut
 from leadflow.contacts.actions import record_visit, update_contact
 from leadflow.contacts.queries import get_contact_for_user, list_contacts
 from leadflow.contacts.schemas import ConsentIn, ContactPatch, VisitIn, VisitOut
-from leadflow.core.errors import ValidationFailed
 from leadflow.intake.queries import contact_history
 from leadflow.intake.schemas import ContactDetailOut
 from leadflow.intake.serializers import contact_out
@@ -52,11 +49,6 @@ def patch_contact(request, contact_id: int, payload: ContactPatch):
     for key in ("email", "phone", "job_title"):
         if key in values and values[key] is None:
             values[key] = ""
-    if values.get("email"):
-        try:
-            validate_email(values["email"])
-        except ValidationError as exc:
-            raise ValidationFailed(exc.messages[0], code="invalid_email") from exc
     updated = update_contact(
         found, actor=request.auth, version=payload.version, **values
     )

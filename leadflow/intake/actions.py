@@ -19,6 +19,7 @@ from leadflow.audit.actions import changed_fields, record_event
 from leadflow.contacts.actions import (
     ContactData,
     attach_company,
+    check_email,
     create_contact,
     find_or_create_company,
     put_in_marketing_database,
@@ -181,6 +182,7 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         if contact is None:
             raise ValidationFailed(_("Unknown contact."), code="unknown_contact")
     elif data.contact is not None:
+        check_email(data.contact.email)
         contact = find_existing_contact(data.contact)
         if contact is None:
             contact = create_contact(data.contact, actor=actor)
@@ -450,6 +452,16 @@ def book_order(
     if amount is not None and amount < 0:
         raise ValidationFailed(
             _("The amount cannot be negative."), code="negative_amount"
+        )
+    if (
+        contact is not None
+        and company is not None
+        and contact.company_id
+        and contact.company_id != company.pk
+    ):
+        raise ValidationFailed(
+            _("The contact does not work at that company."),
+            code="contact_company_mismatch",
         )
     if company is None and contact is not None:
         company = contact.company

@@ -1,7 +1,5 @@
 """Inquiries, the intake lookup and re-orders (SPEC steps 1 and 2)."""
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
@@ -42,21 +40,12 @@ router = Router(tags=["intake"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def _check_email(email: str | None) -> None:
-    if email:
-        try:
-            validate_email(email.strip())
-        except ValidationError as exc:
-            raise ValidationFailed(exc.messages[0], code="invalid_email") from exc
-
-
 @router.post("/inquiries", response={201: InquiryOut, **ERRORS})
 def register(request, payload: InquiryIn):
     """Register an inquiry; an unknown requester becomes a contact (matched by e-mail)."""
     require(request.auth, "inquiry.register")
     contact_data = None
     if payload.contact is not None:
-        _check_email(payload.contact.email)
         contact_data = ContactData(
             name=payload.contact.name,
             email=payload.contact.email or "",
@@ -213,11 +202,6 @@ def create_order(request, payload: OrderIn):
         if payload.company_id
         else None
     )
-    if contact and company and contact.company_id and contact.company_id != company.pk:
-        raise ValidationFailed(
-            _("The contact does not work at that company."),
-            code="contact_company_mismatch",
-        )
     order = actions.book_order(
         actor=request.auth,
         contact=contact,
