@@ -18,6 +18,7 @@ trap stop INT TERM EXIT
 
 "$PY" manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
+"$PY" manage.py start_scheduler
 "$PY" manage.py db_worker --interval 1 --no-reload &
 pids+=($!)
 

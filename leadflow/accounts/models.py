@@ -70,6 +70,9 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("e-mail me my notifications"), default=True
     )
+    email_digest = models.BooleanField(
+        _("one daily digest instead of an e-mail per notification"), default=False
+    )
     language = models.CharField(
         _("language"),
         max_length=5,

@@ -64,11 +64,16 @@ def record_transition(transition_model: type[models.Model], **fields) -> models.
     Transition rows are the outbox: the worker evaluates notification rules on every
     row whose ``processed_at`` is empty, so nothing is lost if the wake-up is."""
     row = transition_model._default_manager.create(**fields)
+    wake_outbox_on_commit()
+    return row
+
+
+def wake_outbox_on_commit() -> None:
+    """Wake the worker after this transaction commits (once per transaction: the worker
+    handles every pending outbox row anyway)."""
     connection = transaction.get_connection()
-    # One wake-up per transaction is enough: the worker handles every pending row.
     if not any(func is wake_outbox for _ids, func, _robust in connection.run_on_commit):
         transaction.on_commit(wake_outbox)
-    return row
 
 
 def wake_outbox() -> None:

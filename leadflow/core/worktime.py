@@ -1,58 +1,198 @@
-"""Working-time arithmetic: how long an inquiry has been waiting in working hours."""
+"""Working-time arithmetic: how long something has waited, and when a deadline of N
+working hours falls, on the company's working calendar (days, hours, time zone,
+holidays). Pure functions over a :class:`Calendar`; :func:`current_calendar` loads
+the configured one (cached for a minute per process)."""
 
+import time as _time
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 WORKDAY_START = time(8, 30)
 WORKDAY_END = time(17, 30)
 WORKDAYS = frozenset({0, 1, 2, 3, 4})  # Monday to Friday
-_DAY_SECONDS = (
-    datetime.combine(date.min, WORKDAY_END) - datetime.combine(date.min, WORKDAY_START)
-).total_seconds()
 
 
-def _weekdays_between(first: date, last: date) -> int:
-    """Number of Monday–Friday dates in [first, last] (0 when last < first)."""
+@dataclass(frozen=True)
+class Calendar:
+    workdays: frozenset[int] = WORKDAYS  # 0 = Monday
+    start: time = WORKDAY_START
+    end: time = WORKDAY_END
+    holidays: tuple[date, ...] = ()  # sorted
+    tz_name: str = ""  # "" = the current Django time zone
+
+    @property
+    def tz(self):
+        return (
+            ZoneInfo(self.tz_name) if self.tz_name else timezone.get_current_timezone()
+        )
+
+    @property
+    def day_seconds(self) -> float:
+        return (
+            datetime.combine(date.min, self.end)
+            - datetime.combine(date.min, self.start)
+        ).total_seconds()
+
+    def is_working_day(self, day: date) -> bool:
+        if day.weekday() not in self.workdays:
+            return False
+        i = bisect_left(self.holidays, day)
+        return not (i < len(self.holidays) and self.holidays[i] == day)
+
+    def opens(self, day: date, tz) -> datetime:
+        return timezone.make_aware(datetime.combine(day, self.start), tz)
+
+    def closes(self, day: date, tz) -> datetime:
+        return timezone.make_aware(datetime.combine(day, self.end), tz)
+
+
+DEFAULT = Calendar()
+
+
+def _workdays_between(cal: Calendar, first: date, last: date) -> int:
+    """Number of working days in [first, last] (0 when last < first), holidays off.
+
+    Constant time in the span: whole weeks are multiplied, holidays found by bisection."""
     if last < first:
         return 0
     days = (last - first).days + 1
     weeks, rest = divmod(days, 7)
-    count = weeks * 5
+    count = weeks * len(cal.workdays)
     start = first.weekday()
-    count += sum(1 for i in range(rest) if (start + i) % 7 in WORKDAYS)
+    count += sum(1 for i in range(rest) if (start + i) % 7 in cal.workdays)
+    lo = bisect_left(cal.holidays, first)
+    hi = bisect_right(cal.holidays, last)
+    count -= sum(1 for d in cal.holidays[lo:hi] if d.weekday() in cal.workdays)
     return count
 
 
-def _seconds_on(day: date, start: datetime, end: datetime, tz) -> float:
-    if day.weekday() not in WORKDAYS:
+def _seconds_on(cal: Calendar, day: date, start: datetime, end: datetime, tz) -> float:
+    if not cal.is_working_day(day):
         return 0.0
-    open_at = timezone.make_aware(datetime.combine(day, WORKDAY_START), tz)
-    close_at = timezone.make_aware(datetime.combine(day, WORKDAY_END), tz)
-    lo = max(open_at, start)
-    hi = min(close_at, end)
+    lo = max(cal.opens(day, tz), start)
+    hi = min(cal.closes(day, tz), end)
     return max((hi - lo).total_seconds(), 0.0)
 
 
-def working_seconds_between(start: datetime, end: datetime) -> float:
-    """Seconds of working time (Mon–Fri, 08:30–17:30 local time) between two instants.
-
-    Constant time: the first and last day are measured, the days between counted."""
+def working_seconds_between(
+    start: datetime, end: datetime, cal: Calendar | None = None
+) -> float:
+    """Seconds of working time between two instants (local working hours, so a
+    working day is as long in a DST week as in any other)."""
+    cal = cal or DEFAULT
     if end <= start:
         return 0.0
-    tz = timezone.get_current_timezone()
+    tz = cal.tz
     start_local = timezone.localtime(start, tz)
     end_local = timezone.localtime(end, tz)
     first, last = start_local.date(), end_local.date()
     if first == last:
-        return _seconds_on(first, start_local, end_local, tz)
-    total = _seconds_on(first, start_local, end_local, tz)
-    total += _seconds_on(last, start_local, end_local, tz)
-    total += _weekdays_between(first + timedelta(days=1), last - timedelta(days=1)) * (
-        _DAY_SECONDS
+        return _seconds_on(cal, first, start_local, end_local, tz)
+    total = _seconds_on(cal, first, start_local, end_local, tz)
+    total += _seconds_on(cal, last, start_local, end_local, tz)
+    total += (
+        _workdays_between(cal, first + timedelta(days=1), last - timedelta(days=1))
+        * cal.day_seconds
     )
     return total
 
 
-def working_hours_between(start: datetime, end: datetime) -> float:
-    return working_seconds_between(start, end) / 3600.0
+def working_hours_between(
+    start: datetime, end: datetime, cal: Calendar | None = None
+) -> float:
+    return working_seconds_between(start, end, cal) / 3600.0
+
+
+def add_working_seconds(
+    start: datetime, seconds: float, cal: Calendar | None = None
+) -> datetime:
+    """The instant at which ``seconds`` of working time have passed since ``start``.
+
+    A deadline that lands exactly on closing time stays there (it does not jump to the
+    next morning). Whole weeks are skipped arithmetically; only the last days and the
+    holidays in between are walked."""
+    cal = cal or DEFAULT
+    if seconds <= 0:
+        return start
+    if not cal.workdays or cal.day_seconds <= 0:
+        raise ValueError("A calendar without working time has no deadlines.")
+    tz = cal.tz
+    local = timezone.localtime(start, tz)
+    day = local.date()
+    remaining = seconds
+    # The rest of the first day.
+    if cal.is_working_day(day):
+        begin = max(local, cal.opens(day, tz))
+        left_today = max((cal.closes(day, tz) - begin).total_seconds(), 0.0)
+        if remaining <= left_today:
+            return begin + timedelta(seconds=remaining)
+        remaining -= left_today
+    day += timedelta(days=1)
+    # Whole weeks at once while more than a week of work remains (holidays are paid
+    # back by walking the extra days below).
+    week = len(cal.workdays) * cal.day_seconds
+    if remaining > week:
+        weeks = int(remaining // week) - 1
+        if weeks > 0:
+            skipped_last = day + timedelta(days=7 * weeks - 1)
+            worked = _workdays_between(cal, day, skipped_last) * cal.day_seconds
+            remaining -= worked
+            day = skipped_last + timedelta(days=1)
+    guard = 0
+    while True:
+        if cal.is_working_day(day):
+            if remaining <= cal.day_seconds:
+                return cal.opens(day, tz) + timedelta(seconds=remaining)
+            remaining -= cal.day_seconds
+        day += timedelta(days=1)
+        guard += 1
+        if guard > 3700:  # ten years of holidays: the calendar is broken
+            raise ValueError("No working time found within ten years.")
+
+
+def add_working_hours(
+    start: datetime, hours: float, cal: Calendar | None = None
+) -> datetime:
+    return add_working_seconds(start, hours * 3600.0, cal)
+
+
+# --- the configured calendar ----------------------------------------------------------
+
+_CACHE_SECONDS = 60.0
+_cached: tuple[float, Calendar] | None = None
+
+
+def current_calendar() -> Calendar:
+    """The company's calendar from the database (working week + holidays), cached per
+    process for a minute; saving the calendar through the settings action forgets it."""
+    global _cached
+    now = _time.monotonic()
+    if _cached is not None and now - _cached[0] < _CACHE_SECONDS:
+        return _cached[1]
+    from leadflow.core.models import Holiday, WorkingCalendar
+
+    row = WorkingCalendar.objects.first()
+    holidays = tuple(Holiday.objects.order_by("day").values_list("day", flat=True))
+    if row is None:
+        cal = Calendar(holidays=holidays)
+    else:
+        cal = Calendar(
+            workdays=frozenset(
+                i for i, name in enumerate(WorkingCalendar.DAYS) if getattr(row, name)
+            ),
+            start=row.starts_at,
+            end=row.ends_at,
+            holidays=holidays,
+            tz_name=row.time_zone,
+        )
+    _cached = (now, cal)
+    return cal
+
+
+def forget_calendar() -> None:
+    global _cached
+    _cached = None

@@ -12,7 +12,7 @@ from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability, require
 from leadflow.contacts.models import Company, Contact, Visit, VisitKind
 from leadflow.contacts.queries import find_matches
-from leadflow.core.worktime import working_hours_between
+from leadflow.core.worktime import current_calendar, working_hours_between
 from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.states import InquiryStatus
 from leadflow.marketing.models import ListMembership
@@ -77,7 +77,7 @@ def triage_queue(user: User, filters: QueueFilters) -> QuerySet[Inquiry]:
 
 def age_in_working_hours(inquiry: Inquiry, now=None) -> float:
     end = inquiry.closed_at or now or timezone.now()
-    return round(working_hours_between(inquiry.received_at, end), 1)
+    return round(working_hours_between(inquiry.received_at, end, current_calendar()), 1)
 
 
 def is_overdue(inquiry: Inquiry, now=None) -> bool:

@@ -13,8 +13,8 @@ from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.actions import changed_fields, record_event
 from leadflow.contacts.models import Contact
-from leadflow.core.errors import Conflict, ValidationFailed
-from leadflow.core.lifecycle import record_transition
+from leadflow.core.errors import Conflict, DomainError, ValidationFailed
+from leadflow.core.lifecycle import record_transition, wake_outbox_on_commit
 from leadflow.opportunities.models import (
     Activity,
     Competitor,
@@ -511,6 +511,8 @@ def set_stakeholder(
             note=(note or "")[:1000],
             actor=actor if actor and actor.is_authenticated else None,
         )
+        if regression:
+            wake_outbox_on_commit()  # "moved back" is a workflow event
         changes["phase"] = (old_number, phase_number)
         stakeholder.phase = phase
         stakeholder.phase_since = timezone.now()
@@ -1008,3 +1010,19 @@ def expire_quote(quote: Quote, *, actor=None) -> Quote:
     return _move_quote(
         locked, actor=actor, to=QuoteStatus.EXPIRED, reason="valid_until passed"
     )
+
+
+def expire_due_quotes(*, today=None) -> int:
+    """Expire every sent quote whose 'valid until' date has passed (the worker runs this
+    daily; ``manage.py expire_quotes`` does the same by hand)."""
+    today = today or timezone.localdate()
+    expired = 0
+    for quote in Quote.objects.filter(
+        status=QuoteStatus.SENT, valid_until__lt=today
+    ).only("pk"):
+        try:
+            expire_quote(quote, actor=None)
+        except DomainError:
+            continue  # decided meanwhile by someone else
+        expired += 1
+    return expired

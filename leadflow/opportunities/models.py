@@ -33,6 +33,12 @@ class Stage(models.Model):
         _("forecast weight"), max_digits=4, decimal_places=3, validators=PROBABILITY
     )
     is_active = models.BooleanField(_("active"), default=True)
+    stale_after_days = models.PositiveSmallIntegerField(
+        _("stale after (days without activity)"),
+        null=True,
+        blank=True,
+        help_text=_("The owner is reminded; empty: never."),
+    )
 
     class Meta:
         verbose_name = _("stage")
@@ -123,6 +129,14 @@ class Opportunity(TimeStamped):
     follow_up_by = models.CharField(
         _("followed up by"), max_length=20, choices=FollowUpBy.choices, blank=True
     )
+    follow_up_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("follow-up person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     stage_entered_at = models.DateTimeField(_("in this stage since"), null=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -150,6 +164,11 @@ class Opportunity(TimeStamped):
                 name="opp_board_sums",
             ),
             models.Index(fields=["status", "service_type"], name="opp_status_service"),
+            models.Index(
+                fields=["follow_up_on"],
+                name="opp_nurture_follow_up",
+                condition=models.Q(status="nurture"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,9 +253,18 @@ class StakeholderPhaseChange(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A move back is a workflow event: the worker reads unprocessed rows (the outbox).
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="phase_change_outbox",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_phase_id} -> {self.to_phase_id}"

@@ -1,6 +1,6 @@
 """Creating and reading notifications."""
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from leadflow.audit.actions import record_event, subject_key
@@ -15,8 +15,15 @@ def notify(
     message: str,
     subject: models.Model | None = None,
     url: str = "",
+    rule=None,
+    source: str = "",
+    why: str = "",
 ) -> Notification:
-    """Tell one user something in the app, and note it on the subject's timeline."""
+    """Tell one user something in the app, note it on the subject's timeline and, when
+    they want e-mail (and no daily digest), e-mail it once after the commit.
+
+    With a ``rule``, (rule, source, recipient) is unique: a second delivery of the same
+    event raises IntegrityError inside the caller's savepoint."""
     notification = Notification.objects.create(
         recipient=recipient,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -25,14 +32,20 @@ def notify(
         url=url,
         subject_type=subject_key(subject) if subject is not None else "",
         subject_id=subject.pk if subject is not None else None,
+        rule=rule,
+        source=source,
     )
     if subject is not None:
         record_event(
-            actor=actor,
+            actor=None if rule is not None or source else actor,
             subject=subject,
             event_type="notification.sent",
-            new={"to": recipient.username, "why": event_type},
+            new={"to": recipient.username, "why": why or event_type},
         )
+    if recipient.email and recipient.email_notifications and not recipient.email_digest:
+        from leadflow.workflows.tasks import email_notification
+
+        transaction.on_commit(lambda: email_notification.enqueue(notification.pk))
     return notification
 
 

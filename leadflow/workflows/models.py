@@ -1,4 +1,5 @@
-"""In-app notifications (the rules engine of the workflows issue builds on these)."""
+"""Workflows: notifications, the rules that send them, escalations and reminders,
+webhooks, and the worker's schedule."""
 
 from django.conf import settings
 from django.db import models
@@ -69,6 +70,10 @@ class RuleEvent(models.TextChoices):
     OPPORTUNITY_LOST = "opportunity.lost", _("Qualified lead lost")
     QUOTE_SENT = "quote.sent", _("Quote sent")
     QUOTE_ACCEPTED = "quote.accepted", _("Quote accepted")
+    STAKEHOLDER_MOVED_BACK = (
+        "stakeholder.moved_back",
+        _("Stakeholder moved back on the buying clock"),
+    )
 
 
 class NotificationRule(models.Model):
@@ -184,3 +189,255 @@ class NotificationRule(models.Model):
                     % {"roles": ", ".join(unknown), "known": ", ".join(Role.values)}
                 }
             )
+
+
+# --- escalations and reminders ------------------------------------------------------------
+
+
+class EscalationSettings(models.Model):
+    """When open inquiries escalate (one row, edited on the settings page)."""
+
+    inquiry_after_hours = models.DecimalField(
+        _("remind the assignee after (working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        default=4,
+        null=True,
+        blank=True,
+        help_text=_("Empty: inquiries do not escalate."),
+    )
+    manager_after_hours = models.DecimalField(
+        _("then tell a manager after (more working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        default=4,
+        null=True,
+        blank=True,
+        help_text=_("Empty: only the assignee is reminded."),
+    )
+    remind_overdue_activities = models.BooleanField(
+        _("remind assignees of overdue activities"), default=True
+    )
+    remind_stale_leads = models.BooleanField(
+        _("remind owners of stale qualified leads"), default=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("escalation settings")
+        verbose_name_plural = _("escalation settings")
+
+    def __str__(self) -> str:
+        return str(_("Escalation settings"))
+
+
+class EscalationKind(models.TextChoices):
+    INQUIRY_OPEN = "inquiry_open", _("Inquiry still open")
+    INQUIRY_MANAGER = "inquiry_manager", _("Inquiry still open (manager)")
+    LEAD_STALE = "lead_stale", _("Qualified lead without activity")
+    ACTIVITY_OVERDUE = "activity_overdue", _("Activity overdue")
+    NURTURE_FOLLOW_UP = "nurture_follow_up", _("Nurture follow-up due")
+
+
+class EscalationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Escalation(models.Model):
+    """A timed reminder: armed with a deadline, then sent or cancelled, exactly once.
+
+    ``target`` names the record and ``key`` identifies the state of the record it was armed for (the inquiry version,
+    the activity's due date, the lead's last touch, the follow-up date): one escalation
+    per (kind, target, key), so a worker that runs twice cannot send it twice."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=EscalationKind.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=EscalationStatus.choices,
+        default=EscalationStatus.PENDING,
+    )
+    inquiry = models.ForeignKey(
+        "intake.Inquiry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    activity = models.ForeignKey(
+        "opportunities.Activity",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    # "inquiry:42", "opportunity:7", "activity:9": the record, for the unique key.
+    target = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="escalation_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["inquiry", "status"], name="escalation_inquiry"),
+            models.Index(fields=["opportunity", "kind"], name="escalation_opportunity"),
+            models.Index(fields=["activity", "kind"], name="escalation_activity"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target", "key"], name="escalation_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class Webhook(models.Model):
+    """POST a signed JSON event to a URL. The body is signed with HMAC-SHA256 over
+    ``<timestamp>.<body>`` with the secret; the receiver checks
+    ``X-Leadflow-Signature: sha256=<hex>`` and the timestamp's age."""
+
+    name = models.CharField(_("name"), max_length=150)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=128,
+        help_text=_("Shared with the receiver to check the signature."),
+    )
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_("Event codes; empty = every event."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, with every attempt's outcome (the delivery log)."""
+
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(_("event"), max_length=60)
+    source = models.CharField(max_length=80)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["webhook", "-created_at"], name="webhook_delivery_log"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "source"], name="webhook_delivery_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.webhook}"
+
+
+# --- the worker's schedule -----------------------------------------------------------------
+
+
+class ScheduledJob(models.Model):
+    """A recurring job the scheduler tick runs when due (claimed by conditional UPDATE
+    of ``next_run_at``, so two workers never run it twice for one slot)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_result = models.CharField(_("last result"), max_length=300, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchedulerState(models.Model):
+    """One row: the token of the live scheduler chain and its heartbeat. A tick whose
+    token is no longer current stops instead of scheduling the next one, so restarting
+    the scheduler never leaves two chains running."""
+
+    token = models.CharField(max_length=36)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduler")
+        verbose_name_plural = _("scheduler")
+
+    def __str__(self) -> str:
+        return f"scheduler {self.token[:8]}"

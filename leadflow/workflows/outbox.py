@@ -13,9 +13,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
-from leadflow.audit.actions import record_event
 from leadflow.intake.models import InquiryTransition
-from leadflow.opportunities.models import OpportunityTransition, QuoteTransition
+from leadflow.opportunities.models import (
+    OpportunityTransition,
+    QuoteTransition,
+    StakeholderPhaseChange,
+)
+from leadflow.workflows import escalations, webhooks
+from leadflow.workflows.actions import notify
 from leadflow.workflows.models import Notification, NotificationRule
 from leadflow.workflows.rules import Event, RuleSpec, matches
 
@@ -31,6 +36,9 @@ EVENT_TEXT = {
     "opportunity.lost": _("Lost: %(subject)s"),
     "quote.sent": _("Quote sent: %(subject)s"),
     "quote.accepted": _("Quote accepted: %(subject)s"),
+    "stakeholder.moved_back": _(
+        "Moved back on the buying clock (%(detail)s): %(subject)s"
+    ),
 }
 
 
@@ -140,6 +148,32 @@ def _quote_event(row: QuoteTransition) -> Event | None:
     )
 
 
+def _phase_change_event(row: StakeholderPhaseChange) -> Event | None:
+    if not row.regression:
+        return None
+    o = row.stakeholder.opportunity
+    inquiry = o.inquiry
+    return Event(
+        type="stakeholder.moved_back",
+        source=f"opportunities.stakeholderphasechange:{row.pk}",
+        channel_id=inquiry.channel_id if inquiry else None,
+        campaign_id=inquiry.campaign_id if inquiry else None,
+        department_id=inquiry.department_id if inquiry else None,
+        at=row.at,
+        subject=o,
+        subject_label=o.title,
+        url=f"/opportunities/{o.pk}/",
+        actor_id=row.actor_id,
+        company_id=o.company_id,
+        company_size=o.company.size if o.company_id else None,
+        value=o.expected_value,
+        service_type=o.service_type,
+        owner_id=o.owner_id,
+        owner_team_id=o.owner.team_id,
+        detail=f"{row.stakeholder.contact}: {row.from_phase} → {row.to_phase}",
+    )
+
+
 OUTBOXES = [
     (
         InquiryTransition,
@@ -159,6 +193,18 @@ OUTBOXES = [
             "quote__opportunity__inquiry",
         ),
         _quote_event,
+    ),
+    (
+        StakeholderPhaseChange,
+        (
+            "stakeholder__contact",
+            "stakeholder__opportunity__company",
+            "stakeholder__opportunity__owner",
+            "stakeholder__opportunity__inquiry",
+            "from_phase",
+            "to_phase",
+        ),
+        _phase_change_event,
     ),
 ]
 
@@ -197,29 +243,19 @@ def deliver(
         }
     try:
         with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient,
+            return notify(
+                recipient,
+                actor=None,
                 event_type=event.type,
                 message=message,
+                subject=event.subject,
                 url=event.url,
-                subject_type=event.subject._meta.label_lower,
-                subject_id=event.subject.pk,
                 rule=rule,
                 source=event.source,
+                why=rule.name,
             )
     except IntegrityError:
         return None  # already delivered by an earlier run
-    record_event(
-        actor=None,
-        subject=event.subject,
-        event_type="notification.sent",
-        new={"to": recipient.username, "why": rule.name},
-    )
-    if recipient.email and recipient.email_notifications:
-        from leadflow.workflows.tasks import email_notification
-
-        transaction.on_commit(lambda: email_notification.enqueue(notification.pk))
-    return notification
 
 
 def process_outbox(*, batch: int = BATCH) -> int:
@@ -261,4 +297,6 @@ def _handle_row(model, related, to_event, pk: int, rules) -> int:
                 if person.pk not in told:
                     told.add(person.pk)
                     deliver(rule, event, person)
+        escalations.on_event(event)
+        webhooks.queue_deliveries(event)
         return 1

@@ -44,3 +44,26 @@ def email_notification(notification_id: int) -> bool:
                 recipient_list=[recipient.email],
             )
     return True
+
+
+@task()
+def fire_escalation(escalation_id: int) -> str:
+    from leadflow.workflows.escalations import fire
+
+    return fire(escalation_id)
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str:
+    from leadflow.workflows.webhooks import attempt
+
+    return attempt(delivery_id)
+
+
+@task()
+def scheduler_tick(token: str) -> str:
+    """Run the recurring jobs that are due, then schedule the next tick (unless a newer
+    scheduler chain has taken over)."""
+    from leadflow.workflows.scheduler import tick
+
+    return tick(token)

@@ -15,7 +15,7 @@ def day_by_day(start, end):
     s, e = timezone.localtime(start, tz), timezone.localtime(end, tz)
     total, day = 0.0, s.date()
     while day <= e.date():
-        total += worktime._seconds_on(day, s, e, tz)
+        total += worktime._seconds_on(worktime.DEFAULT, day, s, e, tz)
         day += timedelta(days=1)
     return total
 

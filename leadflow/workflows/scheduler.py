@@ -1,0 +1,215 @@
+"""The worker's clock: recurring jobs run by a self-renewing ``scheduler_tick`` task.
+
+``manage.py start_scheduler`` writes a fresh token and enqueues the first tick; each
+tick beats the heartbeat only while its token is current, runs the jobs that are due
+(each claimed by a conditional UPDATE of ``next_run_at``, so several workers never run
+one slot twice) and enqueues the next tick ``TICK`` later with ``run_after``. A restart
+of the scheduler makes older chains stop at their next tick. Deployments without a
+long-running worker can call ``manage.py run_jobs`` from cron instead.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from leadflow.workflows.models import ScheduledJob, SchedulerState
+
+logger = logging.getLogger(__name__)
+
+TICK = timedelta(seconds=30)
+# A heartbeat older than this means the chain died (e.g. the worker was killed
+# mid-tick): ``start_scheduler --if-stale`` then starts a new one.
+STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: str  # dotted path of a function taking ``now=``
+    every: timedelta | None = None
+    daily_at: time | None = None  # local time of the company calendar
+
+    def next_run(self, after: datetime) -> datetime:
+        if self.every is not None:
+            return after + self.every
+        from leadflow.core.worktime import current_calendar
+
+        tz = current_calendar().tz
+        local = timezone.localtime(after, tz)
+        candidate = timezone.make_aware(
+            datetime.combine(local.date(), self.daily_at), tz
+        )
+        if candidate <= after:
+            candidate = timezone.make_aware(
+                datetime.combine(local.date() + timedelta(days=1), self.daily_at), tz
+            )
+        return candidate
+
+
+JOBS: list[Job] = [
+    # Safety nets: the outbox is woken on every commit and deadlines have their own
+    # delayed task; the sweeps catch whatever a lost wake-up or task left behind.
+    Job(
+        "process_outbox",
+        "leadflow.workflows.scheduler.run_outbox",
+        every=timedelta(minutes=1),
+    ),
+    Job(
+        "fire_due_escalations",
+        "leadflow.workflows.escalations.fire_due",
+        every=timedelta(minutes=1),
+    ),
+    Job(
+        "retry_webhooks",
+        "leadflow.workflows.webhooks.retry_due",
+        every=timedelta(minutes=1),
+    ),
+    Job(
+        "remind_overdue_activities",
+        "leadflow.workflows.escalations.remind_overdue_activities",
+        every=timedelta(minutes=15),
+    ),
+    Job(
+        "remind_stale_leads",
+        "leadflow.workflows.escalations.remind_stale_leads",
+        every=timedelta(hours=1),
+    ),
+    Job(
+        "nurture_follow_ups",
+        "leadflow.workflows.escalations.nurture_follow_ups",
+        every=timedelta(hours=1),
+    ),
+    Job("send_digests", "leadflow.workflows.digest.send_digests", daily_at=time(7, 30)),
+    Job(
+        "expire_quotes",
+        "leadflow.workflows.scheduler.run_expire_quotes",
+        daily_at=time(0, 30),
+    ),
+]
+
+
+def run_outbox(*, now: datetime | None = None) -> int:
+    from leadflow.workflows.outbox import process_outbox
+
+    return process_outbox()
+
+
+def run_expire_quotes(*, now: datetime | None = None) -> int:
+    from leadflow.opportunities.actions import expire_due_quotes
+
+    today = timezone.localdate(now) if now else None
+    return expire_due_quotes(today=today)
+
+
+def job_named(name: str) -> Job:
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(name)
+
+
+def _rows(now: datetime) -> dict[str, ScheduledJob]:
+    rows = {row.name: row for row in ScheduledJob.objects.all()}
+    for job in JOBS:
+        if job.name not in rows:
+            row, _created = ScheduledJob.objects.get_or_create(
+                name=job.name, defaults={"next_run_at": now}
+            )
+            rows[job.name] = row
+    return rows
+
+
+def run_job(job: Job, row: ScheduledJob, now: datetime, *, force: bool = False) -> str:
+    """Claim the job's slot and run it; returns its result text ("" when not run)."""
+    if not force and row.next_run_at > now:
+        return ""
+    claimed = ScheduledJob.objects.filter(
+        pk=row.pk, next_run_at=row.next_run_at
+    ).update(next_run_at=job.next_run(now), last_started_at=now)
+    if not claimed:
+        return ""  # another worker took this slot
+    try:
+        result = import_string(job.func)(now=now)
+        text, error = f"{result}", ""
+    except Exception as exc:  # one failing job must not stop the others
+        logger.exception("scheduled job %s failed", job.name)
+        text, error = "error", f"{exc.__class__.__name__}: {exc}"[:2000]
+    ScheduledJob.objects.filter(pk=row.pk).update(
+        last_finished_at=timezone.now(), last_result=text[:300], last_error=error
+    )
+    return text
+
+
+def run_due_jobs(
+    *, now: datetime | None = None, only: str | None = None, force: bool = False
+) -> dict[str, str]:
+    now = now or timezone.now()
+    results: dict[str, str] = {}
+    rows = _rows(now)
+    for job in JOBS:
+        if only and job.name != only:
+            continue
+        text = run_job(job, rows[job.name], now, force=force)
+        if text:
+            results[job.name] = text
+    return results
+
+
+# --- the self-renewing chain ----------------------------------------------------------------
+
+
+def start(*, if_stale: bool = False) -> str | None:
+    """Start a scheduler chain (a new token; older chains stop). With ``if_stale``,
+    only when no chain has beaten for STALE_AFTER. Returns the token, or None."""
+    now = timezone.now()
+    with transaction.atomic():
+        state = SchedulerState.objects.select_for_update().first()
+        if (
+            if_stale
+            and state is not None
+            and state.heartbeat_at is not None
+            and now - state.heartbeat_at < STALE_AFTER
+        ):
+            return None
+        token = str(uuid.uuid4())
+        if state is None:
+            SchedulerState.objects.create(token=token, heartbeat_at=now)
+        else:
+            SchedulerState.objects.filter(pk=state.pk).update(
+                token=token, heartbeat_at=now
+            )
+    from leadflow.workflows.tasks import scheduler_tick
+
+    transaction.on_commit(lambda: scheduler_tick.enqueue(token))
+    return token
+
+
+def tick(token: str) -> str:
+    now = timezone.now()
+    beat = SchedulerState.objects.filter(token=token).update(heartbeat_at=now)
+    if not beat:
+        return "superseded"
+    results = run_due_jobs(now=now)
+    from leadflow.workflows.tasks import scheduler_tick
+
+    if scheduler_tick.get_backend().supports_defer:
+        scheduler_tick.using(run_after=timezone.now() + TICK).enqueue(token)
+    return ", ".join(f"{k}={v}" for k, v in results.items()) or "nothing due"
+
+
+def status() -> dict:
+    state = SchedulerState.objects.first()
+    return {
+        "heartbeat_at": state.heartbeat_at if state else None,
+        "alive": bool(
+            state
+            and state.heartbeat_at
+            and timezone.now() - state.heartbeat_at < STALE_AFTER
+        ),
+        "jobs": list(ScheduledJob.objects.order_by("name")),
+    }
