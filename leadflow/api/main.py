@@ -114,12 +114,16 @@ def _mount() -> None:
     from leadflow.intake.api import router as intake_router
     from leadflow.opportunities.api import router as opportunities_router
     from leadflow.workflows.api import router as workflows_router
+    from leadflow.workflows.api_calendar import router as calendar_router
+    from leadflow.workflows.api_rules import router as rules_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", intake_router)
     api.add_router("/", contacts_router)
     api.add_router("/", opportunities_router)
     api.add_router("/", workflows_router)
+    api.add_router("/", rules_router)
+    api.add_router("/", calendar_router)
 
 
 _mount()

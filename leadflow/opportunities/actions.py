@@ -341,6 +341,24 @@ def move_stage(
 
 
 @transaction.atomic
+def _follow_up_person(value: User | str | None) -> User | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, User):
+        user = value
+    else:
+        user = User.objects.filter(username=value).first()
+        if user is None:
+            raise ValidationFailed(
+                _("Unknown user %(value)r."), code="unknown_user", value=value
+            )
+    if not user.is_active:
+        raise ValidationFailed(
+            _("%(user)s is no longer active."), code="user_inactive", user=str(user)
+        )
+    return user
+
+
 def close_opportunity(
     opportunity: Opportunity,
     *,
@@ -349,8 +367,11 @@ def close_opportunity(
     reason: str,
     follow_up_on=None,
     follow_up_by: str = "",
+    follow_up_user: User | str | None = None,
 ) -> Opportunity:
-    """Won, lost, not going ahead or nurture. A reason is required. Whatever the result,
+    """Won, lost, not going ahead or nurture. A reason is required. Nurture needs a
+    follow-up date and who follows up (a team, optionally a named person: on the date
+    the lead comes back to them). Whatever the result,
     nothing is deleted; except for won, the lead leaves the sales lists and its contacts
     go to the marketing database (consent respected)."""
     if result not in CLOSED_RESULTS:
@@ -373,6 +394,9 @@ def close_opportunity(
                 _("Say who follows up: marketing, telemarketing or sales."),
                 code="follow_up_by_required",
             )
+        follow_up_user = _follow_up_person(follow_up_user)
+    else:
+        follow_up_user = None
     locked = _locked_open(opportunity)
     now = timezone.now()
     locked.status = result
@@ -380,6 +404,7 @@ def close_opportunity(
     locked.result_reason = reason
     locked.follow_up_on = follow_up_on if result == OpportunityStatus.NURTURE else None
     locked.follow_up_by = follow_up_by if result == OpportunityStatus.NURTURE else ""
+    locked.follow_up_user = follow_up_user
     locked.version += 1
     locked.save(
         update_fields=[
@@ -388,6 +413,7 @@ def close_opportunity(
             "result_reason",
             "follow_up_on",
             "follow_up_by",
+            "follow_up_user",
             "version",
             "updated_at",
         ]
@@ -408,6 +434,7 @@ def close_opportunity(
             if locked.follow_up_on
             else None,
             "follow_up_by": locked.follow_up_by or None,
+            "follow_up_user": follow_up_user.username if follow_up_user else None,
         },
     )
     if result in LEAVES_SALES:

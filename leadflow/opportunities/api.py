@@ -233,6 +233,7 @@ def opportunity_detail(o: Opportunity) -> dict:
         "result_reason": o.result_reason,
         "follow_up_on": o.follow_up_on,
         "follow_up_by": o.follow_up_by,
+        "follow_up_user": o.follow_up_user.username if o.follow_up_user_id else None,
         "stakeholders": [stakeholder_out(s) for s in stakeholders],
         "clock": clock_out(clock),
         "team_members": [
@@ -402,6 +403,7 @@ def opportunity_close(request, opportunity_id: int, payload: CloseIn):
         reason=payload.reason or "",
         follow_up_on=payload.follow_up_on,
         follow_up_by=payload.follow_up_by or "",
+        follow_up_user=payload.follow_up_user,
     )
     return _fresh(opportunity)
 

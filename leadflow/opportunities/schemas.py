@@ -143,6 +143,7 @@ class OpportunityDetailOut(OpportunityOut):
     result_reason: str
     follow_up_on: date | None
     follow_up_by: str
+    follow_up_user: str | None
     stakeholders: list[StakeholderOut]
     clock: ClockOut
     team_members: list[TeamMemberOut]
@@ -180,6 +181,7 @@ class CloseIn(Schema):
     reason: str | None = Field(None, max_length=5000)
     follow_up_on: date | None = None
     follow_up_by: str | None = Field(None, max_length=20)
+    follow_up_user: str | None = Field(None, max_length=150)
 
 
 # --- qualification ----------------------------------------------------------------------

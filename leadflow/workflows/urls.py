@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from leadflow.workflows import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
         views.notification_preferences,
         name="notification_preferences",
     ),
+    path("settings/", include("leadflow.workflows.urls_rules")),
+    path("settings/", include("leadflow.workflows.urls_calendar")),
 ]

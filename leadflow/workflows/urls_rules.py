@@ -1,0 +1,3 @@
+"""URLs of the workflow settings pages (filled by the settings slice)."""
+
+urlpatterns: list = []
