@@ -38,6 +38,16 @@ PERSONAS: dict[str, tuple[str, str | None, str | None, bool]] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_working_calendar():
+    """The working calendar is cached per process; every test starts from its own."""
+    from leadflow.core.worktime import forget_calendar
+
+    forget_calendar()
+    yield
+    forget_calendar()
+
+
 def pytest_configure(config):
     # WhiteNoise warns once per test client when collectstatic has not run; the
     # tests use plain StaticFilesStorage and never need STATIC_ROOT.

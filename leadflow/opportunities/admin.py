@@ -5,5 +5,13 @@ from leadflow.opportunities.models import Stage
 
 @admin.register(Stage)
 class StageAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_nl", "order", "weight", "is_active")
-    list_editable = ("order", "weight", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "name_nl",
+        "order",
+        "weight",
+        "stale_after_days",
+        "is_active",
+    )
+    list_editable = ("order", "weight", "stale_after_days", "is_active")

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from leadflow.workflows.models import Notification, NotificationRule
+from leadflow.workflows.models import (
+    Escalation,
+    EscalationSettings,
+    Notification,
+    NotificationRule,
+    ScheduledJob,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 @admin.register(NotificationRule)
@@ -70,6 +78,78 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("event_type", "rule")
     readonly_fields = [f.name for f in Notification._meta.fields]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    """Every timed reminder: when it was due, and whether it was sent or cancelled."""
+
+    list_display = ("due_at", "kind", "status", "target", "sent_at", "note")
+    list_filter = ("kind", "status")
+    readonly_fields = [f.name for f in Escalation._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log (read-only): each event for each webhook, with its attempts."""
+
+    list_display = (
+        "created_at",
+        "webhook",
+        "event_type",
+        "status",
+        "attempts",
+        "last_status_code",
+        "delivered_at",
+    )
+    list_filter = ("status", "webhook", "event_type")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EscalationSettings)
+class EscalationSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "inquiry_after_hours",
+        "manager_after_hours",
+        "remind_overdue_activities",
+        "remind_stale_leads",
+    )
+
+    def has_add_permission(self, request):
+        return not EscalationSettings.objects.exists()
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "next_run_at",
+        "last_started_at",
+        "last_finished_at",
+        "last_result",
+    )
+    readonly_fields = [f.name for f in ScheduledJob._meta.fields]
 
     def has_add_permission(self, request):
         return False
