@@ -46,6 +46,7 @@ from leadflow.marketing.actions import (
 from leadflow.opportunities.demo import load_demo_pipeline
 from leadflow.opportunities.models import Opportunity
 from leadflow.workflows.actions import mark_read
+from leadflow.workflows.demo import load_demo_workflows
 from leadflow.workflows.models import Notification
 
 DEMO_PASSWORD = "demo-leadflow"
@@ -798,8 +799,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             stats = DemoLoader(now=timezone.now()).run()
             pipeline = load_demo_pipeline(now=timezone.now())
+            workflows = load_demo_workflows(now=timezone.now())
         self._print_summary(stats)
         self.stdout.write(f"  {pipeline}")
+        self.stdout.write(f"  {workflows}")
         self._print_logins()
 
     def _print_summary(self, stats: Stats) -> None:
