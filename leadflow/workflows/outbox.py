@@ -7,6 +7,7 @@ recipient) constraint makes a repeated delivery impossible anyway.
 """
 
 import logging
+import time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -258,24 +259,39 @@ def deliver(
         return None  # already delivered by an earlier run
 
 
-def process_outbox(*, batch: int = BATCH) -> int:
-    """Handle every unprocessed transition row; returns how many rows were handled."""
+def process_outbox(*, batch: int = BATCH, max_seconds: float = 60.0) -> int:
+    """Handle every unprocessed transition row, batch after batch, until none is left
+    or ``max_seconds`` have passed (the next wake-up or tick goes on from there).
+    Returns how many rows were handled."""
+    started = time.monotonic()
     rules = load_rules()
     handled = 0
-    for model, related, to_event in OUTBOXES:
-        pending = list(
-            model.objects.filter(processed_at__isnull=True)
-            .order_by("id")
-            .values_list("pk", flat=True)[:batch]
-        )
-        for pk in pending:
-            try:
-                handled += _handle_row(model, related, to_event, pk, rules)
-            except Exception:
-                # The transaction rolled back: the row stays pending and is retried on
-                # the next run, without blocking the rows after it.
-                logger.exception("outbox row %s:%s failed", model._meta.label_lower, pk)
-    return handled
+    while True:
+        taken, before = 0, handled
+        for model, related, to_event in OUTBOXES:
+            pending = list(
+                model.objects.filter(processed_at__isnull=True)
+                .order_by("id")
+                .values_list("pk", flat=True)[:batch]
+            )
+            taken += len(pending)
+            for pk in pending:
+                try:
+                    handled += _handle_row(model, related, to_event, pk, rules)
+                except Exception:
+                    # The transaction rolled back: the row stays pending and is retried
+                    # on the next run, without blocking the rows after it.
+                    logger.exception(
+                        "outbox row %s:%s failed", model._meta.label_lower, pk
+                    )
+        # A full batch means more may be waiting; a pass that handled nothing (only
+        # failing rows left) or the time budget ends the run.
+        if (
+            taken < batch
+            or handled == before
+            or time.monotonic() - started > max_seconds
+        ):
+            return handled
 
 
 def _handle_row(model, related, to_event, pk: int, rules) -> int:
