@@ -396,7 +396,8 @@ def _hours(name: str, value) -> Decimal | None:
 def save_escalation_settings(
     *, actor: User | None, updated_at: datetime | None = None, **values
 ) -> EscalationSettings:
-    """When open inquiries escalate and which reminders go out; audited."""
+    """When open inquiries escalate and which reminders go out; audited. Switching
+    a step off also cancels its pending escalations."""
     unknown = set(values) - set(ESCALATION_FIELDS)
     if unknown:
         raise ValidationFailed(
@@ -429,12 +430,28 @@ def save_escalation_settings(
     for name, value in new.items():
         setattr(row, name, value)
     row.save(update_fields=[*new, "updated_at"])
+    # A step switched off sends nothing more, also not what was armed before.
+    # (Changed hours apply to inquiries armed from now on.)
+    off = []
+    if "inquiry_after_hours" in new and new["inquiry_after_hours"] is None:
+        off = [EscalationKind.INQUIRY_OPEN, EscalationKind.INQUIRY_MANAGER]
+    elif "manager_after_hours" in new and new["manager_after_hours"] is None:
+        off = [EscalationKind.INQUIRY_MANAGER]
+    cancelled = (
+        Escalation.objects.filter(kind__in=off, status=EscalationStatus.PENDING).update(
+            status=EscalationStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            note="switched off",
+        )
+        if off
+        else 0
+    )
     record_event(
         actor=actor,
         subject=row,
         event_type="escalation_settings.updated",
         old=old,
-        new=new,
+        new={**new, "pending_cancelled": cancelled} if cancelled else new,
     )
     return row
 
