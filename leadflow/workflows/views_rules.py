@@ -114,9 +114,10 @@ def _company_results(query: str, chosen_ids: set[int]) -> tuple[list[Company], b
     query = (query or "").strip()[:200]
     if len(query) < 2:
         return [], False
-    found = find_companies(query, limit=COMPANY_RESULTS + len(chosen_ids))
+    # One more than shown, to know whether there are more.
+    found = find_companies(query, limit=COMPANY_RESULTS + 1 + len(chosen_ids))
     results = [c for c in found if c.pk not in chosen_ids]
-    return results[:COMPANY_RESULTS], len(results) >= COMPANY_RESULTS
+    return results[:COMPANY_RESULTS], len(results) > COMPANY_RESULTS
 
 
 def _rule_form_page(request, form: RuleForm, rule: NotificationRule | None):
