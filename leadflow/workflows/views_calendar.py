@@ -54,15 +54,13 @@ def _form_error(form, exc: DomainError) -> int:
 def settings_home(request):
     """Links to every settings page the user may open."""
     can_manage = has_capability(request.user, "config.manage")
-    if not (can_manage or request.user.is_staff):
+    can_view_escalations = cs.can_view_escalations(request.user)
+    if not (can_manage or can_view_escalations or request.user.is_staff):
         raise PermissionDenied
     return render(
         request,
         "workflows/settings/home.html",
-        {
-            "can_manage": can_manage,
-            "can_view_escalations": cs.can_view_escalations(request.user),
-        },
+        {"can_manage": can_manage, "can_view_escalations": can_view_escalations},
     )
 
 
