@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, StrictBool, StringConstraints
+from pydantic import AwareDatetime, StrictBool, StrictInt, StringConstraints
 
 from leadflow.accounts.permissions import require
 from leadflow.api.pagination import PageParams, paginate
@@ -132,7 +132,7 @@ class HolidayPage(Schema):
 
 
 class PublicHolidaysIn(Schema):
-    year: int = Field(ge=cs.FIRST_YEAR, le=cs.LAST_YEAR)
+    year: StrictInt = Field(ge=cs.FIRST_YEAR, le=cs.LAST_YEAR)
     country: Literal["BE", "NL"]
 
 
@@ -254,7 +254,7 @@ class StaleLimitOut(Schema):
 
 
 class StaleLimitIn(Schema):
-    stale_after_days: int | None = Field(ge=1, le=cs.MAX_STALE_DAYS)
+    stale_after_days: StrictInt | None = Field(ge=1, le=cs.MAX_STALE_DAYS)
 
 
 def _stale_out(stage: Stage) -> dict:

@@ -74,11 +74,21 @@ def can_view_escalations(user: User) -> bool:
     )
 
 
+def _same_moment(a: datetime, b: datetime) -> bool:
+    """Equal to the millisecond: the API's JSON gives datetimes to the millisecond
+    (DjangoJSONEncoder), the page's hidden field to the microsecond."""
+
+    def ms(moment: datetime) -> datetime:
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    return ms(a) == ms(b)
+
+
 def _check_version(row: models.Model, updated_at: datetime | None) -> None:
     """Refuse the save when the row changed since the editor read it."""
     if updated_at is None:
         return
-    if row.pk is None or row.updated_at != updated_at:
+    if row.pk is None or not _same_moment(row.updated_at, updated_at):
         raise Conflict(
             _(
                 "Someone else saved these settings in the meantime. Reload the page, "

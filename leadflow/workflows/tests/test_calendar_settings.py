@@ -425,6 +425,14 @@ def test_save_working_calendar_with_a_stale_version_is_a_conflict(admin, directo
     assert WorkingCalendar.objects.get().starts_at == time(7, 30)
 
 
+def test_a_version_read_to_the_millisecond_still_matches(admin):
+    """The API's JSON carries datetimes to the millisecond."""
+    read = cs.save_working_calendar(actor=admin, starts_at=time(8, 0)).updated_at
+    in_json = read.replace(microsecond=read.microsecond // 1000 * 1000)
+    cs.save_working_calendar(actor=admin, updated_at=in_json, starts_at=time(7, 0))
+    assert WorkingCalendar.objects.get().starts_at == time(7, 0)
+
+
 def test_the_time_zone_is_trimmed_and_empty_means_the_server_zone(admin, settings):
     row = cs.save_working_calendar(actor=admin, time_zone=" Europe/London ")
     assert row.time_zone == "Europe/London"
