@@ -149,7 +149,8 @@ class WebhookForm(forms.Form):
         label=_("URL"),
         max_length=500,
         help_text=_("The receiver's address, http:// or https://."),
-        widget=forms.URLInput,
+        # A text box (styled like the others); the action checks the address.
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off"}),
     )
     events = forms.MultipleChoiceField(
         label=_("Events"),
