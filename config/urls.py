@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("leadflow.opportunities.urls")),
     path("", include("leadflow.marketing.urls")),
     path("", include("leadflow.workflows.urls")),
+    path("", include("leadflow.analytics.urls")),
 ]
 
 handler400 = "leadflow.core.views.bad_request"

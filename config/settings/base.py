@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "leadflow.opportunities",
     "leadflow.intake",
     "leadflow.workflows",
+    "leadflow.analytics",
     "leadflow.api",
 ]
 

@@ -110,6 +110,7 @@ def api_not_found(request):
 
 def _mount() -> None:
     from leadflow.accounts.api import router as accounts_router
+    from leadflow.analytics.api import router as analytics_router
     from leadflow.contacts.api import router as contacts_router
     from leadflow.intake.api import router as intake_router
     from leadflow.opportunities.api import router as opportunities_router
@@ -124,6 +125,7 @@ def _mount() -> None:
     api.add_router("/", workflows_router)
     api.add_router("/", rules_router)
     api.add_router("/", calendar_router)
+    api.add_router("/", analytics_router)
 
 
 _mount()

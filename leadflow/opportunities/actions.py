@@ -19,6 +19,7 @@ from leadflow.opportunities.models import (
     Activity,
     Competitor,
     Document,
+    ForecastCategory,
     Opportunity,
     OpportunityTransition,
     Quote,
@@ -1053,3 +1054,65 @@ def expire_due_quotes(*, today=None) -> int:
             continue  # decided meanwhile by someone else
         expired += 1
     return expired
+
+
+# --- forecast category ------------------------------------------------------------------
+
+# What a salesperson may choose; "closed" (won) only comes from closing the lead.
+OVERRIDE_CATEGORIES = (
+    ForecastCategory.PIPELINE,
+    ForecastCategory.BEST_CASE,
+    ForecastCategory.COMMIT,
+    ForecastCategory.OMITTED,
+)
+
+
+@transaction.atomic
+def set_forecast_category(
+    opportunity: Opportunity,
+    *,
+    actor: User | None,
+    category: str | None,
+    reason: str = "",
+) -> Opportunity:
+    """Put an open lead in a forecast category by hand (DOMAIN.md §6.4), or back to its
+    stage's category with an empty value; who and when are kept on the lead."""
+    category = (category or "").strip()
+    if category and category not in OVERRIDE_CATEGORIES:
+        raise ValidationFailed(
+            _("Unknown forecast category %(value)r: use one of %(known)s."),
+            code="invalid_category",
+            value=category,
+            known=", ".join(OVERRIDE_CATEGORIES),
+        )
+    locked = _locked_open(opportunity)
+    if locked.forecast_category_override == category:
+        return locked
+    old = locked.forecast_category_override
+    locked.forecast_category_override = category
+    locked.forecast_category_set_by = (
+        actor if actor is not None and actor.is_authenticated else None
+    )
+    locked.forecast_category_set_at = timezone.now()
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "forecast_category_override",
+            "forecast_category_set_by",
+            "forecast_category_set_at",
+            "version",
+            "updated_at",
+        ]
+    )
+    record_event(
+        actor=actor,
+        subject=locked,
+        event_type="opportunity.forecast_category_changed",
+        old={"forecast_category": old or None},
+        new={
+            "forecast_category": category or None,
+            "stage_default": locked.stage.forecast_category,
+        },
+        reason=reason,
+    )
+    return locked

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
+from leadflow.analytics.forecast import effective_category
 from leadflow.api.pagination import PageParams, paginate
 from leadflow.api.schemas import ErrorOut
 from leadflow.contacts.queries import get_contact_for_user
@@ -252,6 +253,16 @@ def opportunity_detail(o: Opportunity) -> dict:
             activity_out(a)
             for a in o.activities.select_related("assignee", "created_by")[:100]
         ],
+        "forecast_category": effective_category(
+            o.status, o.forecast_category_override, o.stage.forecast_category
+        ),
+        "forecast_category_override": o.forecast_category_override or None,
+        "forecast_category_set_by": (
+            o.forecast_category_set_by.username
+            if o.forecast_category_set_by_id
+            else None
+        ),
+        "forecast_category_set_at": o.forecast_category_set_at,
     }
 
 
@@ -343,11 +354,14 @@ def opportunity(request, opportunity_id: int):
 )
 def opportunity_patch(request, opportunity_id: int, payload: OpportunityPatch):
     """Edit details; ``owner`` hands the lead over (both told), ``stage`` moves it (with
-    ``reason``). Send the ``version`` you read to get 409 stale_version if it changed."""
+    ``reason``), ``forecast_category`` overrides the stage's (null: back to it). Send
+    the ``version`` you read to get 409 stale_version if it changed."""
     opportunity = get_opportunity_for_user(request.auth, opportunity_id, write=True)
     values = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     new_owner, new_stage = "owner" in values, "stage" in values
     owner_name, stage_code = values.pop("owner", None), values.pop("stage", None)
+    new_category = "forecast_category" in values
+    category = values.pop("forecast_category", None)
     for key in ("decision_type", "service_type"):
         if key in values and values[key] is None:
             values[key] = ""
@@ -369,6 +383,10 @@ def opportunity_patch(request, opportunity_id: int, payload: OpportunityPatch):
                 raise ValidationFailed(_("Choose a stage."), code="unknown_stage")
             actions.move_stage(
                 opportunity, actor=request.auth, stage=stage_code, reason=reason
+            )
+        if new_category:
+            actions.set_forecast_category(
+                opportunity, actor=request.auth, category=category, reason=reason
             )
     return _fresh(opportunity)
 

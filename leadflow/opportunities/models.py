@@ -22,6 +22,16 @@ from leadflow.opportunities.states import (
 PROBABILITY = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
 
+class ForecastCategory(models.TextChoices):
+    """DOMAIN.md §6.4: a stage gives the default, a salesperson may override it."""
+
+    PIPELINE = "pipeline", _("Pipeline")
+    BEST_CASE = "best_case", _("Best case")
+    COMMIT = "commit", _("Commit")
+    CLOSED = "closed", _("Closed")
+    OMITTED = "omitted", _("Omitted")
+
+
 class Stage(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name (English)"), max_length=100)
@@ -31,6 +41,15 @@ class Stage(models.Model):
     )
     weight = models.DecimalField(
         _("forecast weight"), max_digits=4, decimal_places=3, validators=PROBABILITY
+    )
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=20,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+        help_text=_(
+            "The default for open leads in this stage; a lead may override it."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     stale_after_days = models.PositiveSmallIntegerField(
@@ -48,7 +67,11 @@ class Stage(models.Model):
             models.CheckConstraint(
                 condition=models.Q(weight__gte=0) & models.Q(weight__lte=1),
                 name="stage_weight_0_1",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(forecast_category__in=ForecastCategory.values),
+                name="stage_forecast_category_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +161,24 @@ class Opportunity(TimeStamped):
         related_name="+",
     )
     stage_entered_at = models.DateTimeField(_("in this stage since"), null=True)
+    forecast_category_override = models.CharField(
+        _("forecast category (set on the lead)"),
+        max_length=20,
+        choices=ForecastCategory.choices,
+        blank=True,
+        help_text=_("Empty: the stage's forecast category."),
+    )
+    forecast_category_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("forecast category set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    forecast_category_set_at = models.DateTimeField(
+        _("forecast category set at"), null=True, blank=True
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -169,6 +210,14 @@ class Opportunity(TimeStamped):
                 name="opp_nurture_follow_up",
                 condition=models.Q(status="nurture"),
             ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    forecast_category_override__in=["", *ForecastCategory.values]
+                ),
+                name="opp_forecast_category_valid",
+            )
         ]
 
     def __str__(self) -> str:

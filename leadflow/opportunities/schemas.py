@@ -151,6 +151,12 @@ class OpportunityDetailOut(OpportunityOut):
     scorecards: list[ScorecardSummaryOut]
     quotes: list[QuoteSummaryOut]
     activities: list[ActivityOut]
+    forecast_category: str = Field(
+        ..., description="effective: the lead's own category, else its stage's"
+    )
+    forecast_category_override: str | None
+    forecast_category_set_by: str | None
+    forecast_category_set_at: datetime | None
 
 
 class OpportunityPatch(Schema):
@@ -169,6 +175,11 @@ class OpportunityPatch(Schema):
     p_go: Decimal | None = probability()
     decision_type: str | None = Field(None, max_length=20)
     service_type: str | None = Field(None, max_length=100)
+    forecast_category: str | None = Field(
+        None,
+        max_length=20,
+        description="pipeline, best_case, commit or omitted; null: the stage's",
+    )
 
 
 class StageIn(Schema):

@@ -88,4 +88,9 @@ urlpatterns = [
         name="pipeline_move",
     ),
     path("quotes/<int:quote_id>/pdf/", pdf_views.quote_pdf, name="quote_pdf"),
+    path(
+        "opportunities/<int:opportunity_id>/forecast-category/",
+        views.opportunity_forecast_category,
+        name="opportunity_forecast_category",
+    ),
 ]

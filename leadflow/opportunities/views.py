@@ -624,3 +624,21 @@ def quote_decide(request, quote_id: int):
 
 
 __all__ = ["QuoteStatus"]
+
+
+@login_required
+@require_POST
+def opportunity_forecast_category(request, opportunity_id: int):
+    """Put the lead in a forecast category by hand, or back to its stage's (empty)."""
+    o = _write(request, opportunity_id)
+    _run(
+        request,
+        lambda: actions.set_forecast_category(
+            o,
+            actor=request.user,
+            category=request.POST.get("category", "")[:20],
+            reason=request.POST.get("reason", "")[:5000],
+        ),
+        _("Forecast category saved."),
+    )
+    return _back(o.pk, "forecast-category")

@@ -90,6 +90,11 @@ JOBS: list[Job] = [
         "leadflow.workflows.scheduler.run_expire_quotes",
         daily_at=time(0, 30),
     ),
+    Job(
+        "forecast_snapshot",
+        "leadflow.analytics.actions.take_scheduled_snapshot",
+        daily_at=time(6, 0),
+    ),
 ]
 
 

@@ -1,0 +1,103 @@
+"""Frozen forecasts: what the open pipeline looked like at a moment (DOMAIN.md §6.5).
+
+A snapshot copies every open qualified lead's value, probabilities, weight, category,
+decision date, owner and stage, so "then and now" can be compared after CRMs (and we)
+have overwritten them. Snapshots are written once and never changed.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.opportunities.models import ForecastCategory
+
+
+class SnapshotKind(models.TextChoices):
+    AUTO = "auto", _("Automatic")
+    MANUAL = "manual", _("Manual")
+
+
+class ForecastSnapshot(models.Model):
+    taken_at = models.DateTimeField(_("taken at"))
+    # The company's local date of taken_at: at most one automatic snapshot per day.
+    taken_on = models.DateField(_("taken on"))
+    kind = models.CharField(_("kind"), max_length=10, choices=SnapshotKind.choices)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Totals over all lines, so listing snapshots needs no pass over their lines.
+    line_count = models.PositiveIntegerField(_("open leads"), default=0)
+    unweighted = models.DecimalField(
+        _("unweighted total"), max_digits=18, decimal_places=2, default=0
+    )
+    weighted = models.DecimalField(
+        _("weighted total"), max_digits=18, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("forecast snapshot")
+        verbose_name_plural = _("forecast snapshots")
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taken_on"],
+                condition=models.Q(kind="auto"),
+                name="forecast_snapshot_one_auto_per_day",
+            )
+        ]
+        indexes = [models.Index(fields=["-taken_at", "-id"], name="snapshot_taken")]
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M} ({self.get_kind_display()})"
+
+
+class ForecastSnapshotLine(models.Model):
+    """One open qualified lead as it stood when the snapshot was taken."""
+
+    snapshot = models.ForeignKey(
+        ForecastSnapshot, on_delete=models.CASCADE, related_name="lines"
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity", on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The owner's team then (people change teams; the forecast by team should not).
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    stage = models.ForeignKey(
+        "opportunities.Stage", on_delete=models.PROTECT, related_name="+"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    p_win = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    p_go = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    # The probability used: P win × P go, or the stage weight (DOMAIN.md §6.1/§6.3).
+    weight = models.DecimalField(max_digits=8, decimal_places=6)
+    category = models.CharField(
+        max_length=20, choices=ForecastCategory.choices, blank=True
+    )
+    decision_date = models.DateField(null=True, blank=True)
+    service_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("forecast snapshot line")
+        verbose_name_plural = _("forecast snapshot lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "opportunity"], name="snapshot_line_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}/{self.opportunity_id}"
