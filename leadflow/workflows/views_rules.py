@@ -120,6 +120,14 @@ def _company_results(query: str, chosen_ids: set[int]) -> tuple[list[Company], b
     return results[:COMPANY_RESULTS], len(results) > COMPANY_RESULTS
 
 
+def _searching(request) -> bool:
+    """The company search without JavaScript: its button, or Enter (the form's default
+    button) while a company name is typed in the search box. Nothing is saved."""
+    return "search_companies" in request.POST or bool(
+        "enter" in request.POST and request.POST.get("company_q", "").strip()
+    )
+
+
 def _rule_form_page(request, form: RuleForm, rule: NotificationRule | None):
     chosen = _chosen_companies(form)
     query = request.POST.get("company_q", "") if request.method == "POST" else ""
@@ -143,11 +151,7 @@ def _rule_form_page(request, form: RuleForm, rule: NotificationRule | None):
 def rule_new(request):
     require(request.user, config.CAPABILITY)
     form = RuleForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and "search_companies" not in request.POST
-        and form.is_valid()
-    ):
+    if request.method == "POST" and not _searching(request) and form.is_valid():
         try:
             rule = config.create_rule(form.rule_data(), actor=request.user)
         except DomainError as exc:
@@ -163,7 +167,7 @@ def rule_edit(request, rule_id: int):
     rule = config.get_rule_for_admin(request.user, rule_id)
     if request.method == "POST":
         form = RuleForm(request.POST)
-        if "search_companies" not in request.POST and form.is_valid():
+        if not _searching(request) and form.is_valid():
             try:
                 config.update_rule(
                     rule,

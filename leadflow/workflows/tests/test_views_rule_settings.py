@@ -428,6 +428,27 @@ def test_the_search_button_without_javascript_searches_and_saves_nothing(
     assert not NotificationRule.objects.exists()
 
 
+def test_enter_searches_while_a_company_name_is_typed_and_saves_otherwise(
+    client_as, director
+):
+    acme = make_company("Acme NV")
+    typed = client_as("admin").post(
+        "/settings/rules/new/",
+        form_data(enter="1", company_q="acme", recipient_users=[director.pk]),
+    )
+    assert typed.status_code == 200
+    assert f'data-testid="company-{acme.pk}"' in html(typed)
+    assert not NotificationRule.objects.exists()
+    saved = client_as("admin").post(
+        "/settings/rules/new/",
+        form_data(
+            enter="1", company_q=" ", companies=[acme.pk], recipient_users=[director.pk]
+        ),
+    )
+    assert saved.status_code == 302
+    assert list(NotificationRule.objects.get().companies.all()) == [acme]
+
+
 def test_the_form_never_lists_every_company(client_as, rule):
     Company.objects.bulk_create(
         [Company(name=f"Bulk {n}", name_key=f"bulk {n}") for n in range(50)]
