@@ -222,11 +222,16 @@ def rule_active(request, rule_id: int):
     """Switch a rule on (active=1) or off (active=0)."""
     rule = config.get_rule_for_admin(request.user, rule_id)
     active = request.POST.get("active") == "1"
-    config.set_rule_active(rule, actor=request.user, active=active)
-    if active:
-        messages.success(request, _("Rule “%(name)s” is on.") % {"name": rule.name})
+    try:
+        config.set_rule_active(rule, actor=request.user, active=active)
+    except DomainError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.success(request, _("Rule “%(name)s” is off.") % {"name": rule.name})
+        if active:
+            message = _("Rule “%(name)s” is on.")
+        else:
+            message = _("Rule “%(name)s” is off.")
+        messages.success(request, message % {"name": rule.name})
     return redirect("rule_settings")
 
 
@@ -341,7 +346,11 @@ def webhook_edit(request, webhook_id: int):
 @require_POST
 def webhook_rotate_secret(request, webhook_id: int):
     hook = config.get_webhook_for_admin(request.user, webhook_id)
-    hook = config.rotate_webhook_secret(hook, actor=request.user)
+    try:
+        hook = config.rotate_webhook_secret(hook, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("webhook_settings")
     _show_secret_once(request, hook)
     messages.success(
         request,

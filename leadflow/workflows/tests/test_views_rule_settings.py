@@ -481,6 +481,26 @@ def test_switching_a_rule_off_and_on(client_as, admin, rule):
     ]
 
 
+def test_a_rule_deleted_by_someone_else_meanwhile_is_reported(
+    client_as, rule, monkeypatch
+):
+    real = config.get_rule_for_admin
+
+    def read_then_lose(user, rule_id):
+        found = real(user, rule_id)
+        NotificationRule.objects.filter(pk=rule_id).delete()  # the other admin
+        return found
+
+    monkeypatch.setattr(config, "get_rule_for_admin", read_then_lose)
+    response = client_as("admin").post(
+        f"/settings/rules/{rule.pk}/active/", {"active": "0"}
+    )
+    assert response.status_code == 302
+    page = client_as("admin").get("/settings/rules/")
+    assert "This rule no longer exists." in text(page)
+    assert not AuditEvent.objects.filter(event_type="notification_rule.deactivated")
+
+
 def test_switching_needs_a_post(client_as, rule):
     response = client_as("admin").get(f"/settings/rules/{rule.pk}/active/")
     assert response.status_code == 405
@@ -578,6 +598,21 @@ def test_rotating_the_secret_shows_the_new_one_once(client_as, hook):
     assert f'data-testid="webhook-secret">{hook.secret}<' in html(page)
     assert "A new signing secret was made" in text(page)
     assert AuditEvent.objects.filter(event_type="webhook.secret_rotated").exists()
+
+
+def test_rotating_a_webhook_deleted_meanwhile_is_reported(client_as, hook, monkeypatch):
+    real = config.get_webhook_for_admin
+
+    def read_then_lose(user, webhook_id):
+        found = real(user, webhook_id)
+        Webhook.objects.filter(pk=webhook_id).delete()
+        return found
+
+    monkeypatch.setattr(config, "get_webhook_for_admin", read_then_lose)
+    response = client_as("admin").post(f"/settings/webhooks/{hook.pk}/rotate-secret/")
+    assert response["Location"] == "/settings/webhooks/"
+    page = client_as("admin").get("/settings/webhooks/")
+    assert "This webhook no longer exists." in text(page)
 
 
 def test_the_webhook_list_shows_events_and_delivery_counts(client_as, hook):
