@@ -631,16 +631,8 @@ def test_random_webhook_bodies_never_answer_5xx(api_as, hook, body):
         assert response.status_code < 500, (body, response.content)
 
 
-# --- known bugs elsewhere ------------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a wrong HTTP method on an API path answers 405 with the plain text "
-    "'Method not allowed', not the contract's JSON {detail, code} (leadflow/api/main.py "
-    "maps no 405)",
-)
 def test_a_wrong_method_answers_json_with_a_code(api_as, rule):
     response = api_as("admin").put(f"{RULES}/{rule.pk}", {"name": "x"})
     assert response.status_code == 405
-    assert set(response.json()) == {"detail", "code"}
+    assert response.json()["code"] == "method_not_allowed"
+    assert NotificationRule.objects.get().name == "New inquiries to the director"
