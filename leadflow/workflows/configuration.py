@@ -221,9 +221,15 @@ def _related(values, *, name: str) -> list:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise ConfigInvalid(_("Give a list."), code="invalid_value", field=name)
-    chosen = list({obj.pk: obj for obj in values}.values())
-    if any(not isinstance(obj, model) or obj.pk is None for obj in chosen):
-        raise ConfigInvalid(_("Give a list."), code="invalid_value", field=name)
+    items = list(values)
+    if any(not isinstance(obj, model) or obj.pk is None for obj in items):
+        raise ConfigInvalid(
+            _("Give a list of %(what)s."),
+            code="invalid_value",
+            field=name,
+            what=model._meta.verbose_name_plural,
+        )
+    chosen = list({obj.pk: obj for obj in items}.values())
     if len(chosen) > MAX_CHOSEN:
         raise ConfigInvalid(
             _("Choose at most %(max)d."), code="too_many", field=name, max=MAX_CHOSEN
@@ -248,10 +254,12 @@ def _minimum(value, *, name: str, kind: type) -> Any:
             )
     else:
         try:
+            if isinstance(value, bool):
+                raise ValueError(value)
             value = Decimal(str(value)) if not isinstance(value, Decimal) else value
         except (InvalidOperation, ValueError):
             value = Decimal("NaN")
-        if isinstance(value, bool) or not value.is_finite():
+        if not value.is_finite():
             raise ConfigInvalid(_("Give an amount."), code="invalid_value", field=name)
         if abs(value) >= Decimal(10) ** MAX_VALUE_DIGITS:
             raise ConfigInvalid(

@@ -276,10 +276,14 @@ def test_people_who_can_no_longer_log_in_are_refused(admin, director):
     assert str(exc.value) == "These people can no longer log in: director."
 
 
-def test_the_model_is_not_bypassed_with_objects_of_the_wrong_kind(admin, director):
+@pytest.mark.parametrize("wrong", [[1], ["Acme"], "Acme", 3])
+def test_relations_must_be_records_of_the_right_kind(admin, director, wrong):
+    with pytest.raises(ValidationFailed) as exc:
+        config.create_rule(to_director(director, companies=wrong), actor=admin)
+    assert (exc.value.code, exc.value.field) == ("invalid_value", "companies")
     with pytest.raises(ValidationFailed) as exc:
         config.create_rule(to_director(director, companies=[director]), actor=admin)
-    assert (exc.value.code, exc.value.field) == ("invalid_value", "companies")
+    assert str(exc.value) == "Give a list of companies."
 
 
 # --- changing rules -----------------------------------------------------------------------
