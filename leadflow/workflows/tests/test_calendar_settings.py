@@ -478,6 +478,36 @@ def test_two_admins_saving_the_same_read_one_wins_and_the_other_gets_409(
     assert WorkingCalendar.objects.count() == 1
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs row locks between connections (SQLite's shared-cache test "
+    "database reports 'table is locked' instead of waiting)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_adding_the_same_holiday_one_wins_and_the_other_gets_409(admin):
+    barrier = threading.Barrier(2)
+    outcome: list[str] = []
+
+    def add(name: str) -> None:
+        try:
+            barrier.wait()
+            cs.add_holiday(actor=admin, day=date(2026, 12, 24), name=name)
+            outcome.append("added")
+        except Conflict as exc:
+            outcome.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in ("Eve", "Xmas Eve")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcome) == ["added", "holiday_exists"]
+    assert Holiday.objects.count() == 1
+    assert AuditEvent.objects.filter(event_type="holiday.added").count() == 1
+
+
 # --- escalation settings ------------------------------------------------------------------
 
 
