@@ -1,7 +1,8 @@
 """Refuse API input that contains NUL characters, before any view sees it.
 
 PostgreSQL cannot store NUL in text and no real CRM input contains it; answering 422
-here keeps both databases behaving the same (SQLite would store it).
+here keeps both databases behaving the same (SQLite would store it). Also gives a
+wrong HTTP method the API's JSON error shape.
 """
 
 from django.http import JsonResponse
@@ -23,7 +24,27 @@ class RefuseNulMiddleware:
                 },
                 status=422,
             )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and "json" not in response.get("Content-Type", "")
+        ):
+            # The contract's error shape for a wrong method too (ninja answers text).
+            allowed = response.get("Allow", "")
+            response = JsonResponse(
+                {
+                    "detail": _(
+                        "Method %(method)s is not allowed here; use %(allowed)s."
+                    )
+                    % {"method": request.method, "allowed": allowed or "-"},
+                    "code": "method_not_allowed",
+                },
+                status=405,
+            )
+            if allowed:
+                response["Allow"] = allowed
+        return response
 
     @staticmethod
     def _has_nul(request) -> bool:

@@ -6,7 +6,7 @@ the configured one (cached for a minute per process)."""
 import time as _time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -43,11 +43,26 @@ class Calendar:
         i = bisect_left(self.holidays, day)
         return not (i < len(self.holidays) and self.holidays[i] == day)
 
+    # Instants are returned in UTC: arithmetic on aware datetimes that share a tzinfo
+    # is wall-clock arithmetic in Python, which is wrong across a clock change.
     def opens(self, day: date, tz) -> datetime:
-        return timezone.make_aware(datetime.combine(day, self.start), tz)
+        return timezone.make_aware(datetime.combine(day, self.start), tz).astimezone(
+            UTC
+        )
 
     def closes(self, day: date, tz) -> datetime:
-        return timezone.make_aware(datetime.combine(day, self.end), tz)
+        return timezone.make_aware(datetime.combine(day, self.end), tz).astimezone(UTC)
+
+    def day_length(self, day: date, tz) -> float:
+        """Real seconds of work on a working day (shorter or longer than
+        ``day_seconds`` only when the hours hold a clock change)."""
+        return (self.closes(day, tz) - self.opens(day, tz)).total_seconds()
+
+    @property
+    def holds_clock_changes(self) -> bool:
+        """Clocks change between midnight and 04:00 local time: a calendar whose hours
+        start before 04:00 is measured day by day instead of week by week."""
+        return self.start < time(4)
 
 
 DEFAULT = Calendar()
@@ -87,17 +102,22 @@ def working_seconds_between(
     if end <= start:
         return 0.0
     tz = cal.tz
-    start_local = timezone.localtime(start, tz)
-    end_local = timezone.localtime(end, tz)
-    first, last = start_local.date(), end_local.date()
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first = timezone.localtime(start, tz).date()
+    last = timezone.localtime(end, tz).date()
     if first == last:
-        return _seconds_on(cal, first, start_local, end_local, tz)
-    total = _seconds_on(cal, first, start_local, end_local, tz)
-    total += _seconds_on(cal, last, start_local, end_local, tz)
-    total += (
-        _workdays_between(cal, first + timedelta(days=1), last - timedelta(days=1))
-        * cal.day_seconds
-    )
+        return _seconds_on(cal, first, start, end, tz)
+    total = _seconds_on(cal, first, start, end, tz)
+    total += _seconds_on(cal, last, start, end, tz)
+    inner_first, inner_last = first + timedelta(days=1), last - timedelta(days=1)
+    if cal.holds_clock_changes:
+        day = inner_first
+        while day <= inner_last:
+            if cal.is_working_day(day):
+                total += cal.day_length(day, tz)
+            day += timedelta(days=1)
+    else:
+        total += _workdays_between(cal, inner_first, inner_last) * cal.day_seconds
     return total
 
 
@@ -121,21 +141,21 @@ def add_working_seconds(
     if not cal.workdays or cal.day_seconds <= 0:
         raise ValueError("A calendar without working time has no deadlines.")
     tz = cal.tz
-    local = timezone.localtime(start, tz)
-    day = local.date()
+    start = start.astimezone(UTC)
+    day = timezone.localtime(start, tz).date()
     remaining = seconds
     # The rest of the first day.
     if cal.is_working_day(day):
-        begin = max(local, cal.opens(day, tz))
+        begin = max(start, cal.opens(day, tz))
         left_today = max((cal.closes(day, tz) - begin).total_seconds(), 0.0)
         if remaining <= left_today:
-            return begin + timedelta(seconds=remaining)
+            return timezone.localtime(begin + timedelta(seconds=remaining), tz)
         remaining -= left_today
     day += timedelta(days=1)
     # Whole weeks at once while more than a week of work remains (holidays are paid
     # back by walking the extra days below).
     week = len(cal.workdays) * cal.day_seconds
-    if remaining > week:
+    if remaining > week and not cal.holds_clock_changes:
         weeks = int(remaining // week) - 1
         if weeks > 0:
             skipped_last = day + timedelta(days=7 * weeks - 1)
@@ -145,9 +165,12 @@ def add_working_seconds(
     guard = 0
     while True:
         if cal.is_working_day(day):
-            if remaining <= cal.day_seconds:
-                return cal.opens(day, tz) + timedelta(seconds=remaining)
-            remaining -= cal.day_seconds
+            length = cal.day_length(day, tz)
+            if remaining <= length:
+                return timezone.localtime(
+                    cal.opens(day, tz) + timedelta(seconds=remaining), tz
+                )
+            remaining -= length
         day += timedelta(days=1)
         guard += 1
         if guard > 3700:  # ten years of holidays: the calendar is broken

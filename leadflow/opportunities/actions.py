@@ -341,7 +341,6 @@ def move_stage(
     return locked
 
 
-@transaction.atomic
 def _follow_up_person(value: User | str | None) -> User | None:
     if value is None or value == "":
         return None
@@ -360,6 +359,7 @@ def _follow_up_person(value: User | str | None) -> User | None:
     return user
 
 
+@transaction.atomic
 def close_opportunity(
     opportunity: Opportunity,
     *,

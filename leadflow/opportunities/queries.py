@@ -24,10 +24,10 @@ from django.db.models.functions import Coalesce, Now
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Role, User
 from leadflow.accounts.permissions import has_capability
 from leadflow.opportunities.models import Activity, Opportunity, Stage
-from leadflow.opportunities.states import OpportunityStatus
+from leadflow.opportunities.states import FollowUpBy, OpportunityStatus
 
 
 def visible_opportunities(user: User) -> QuerySet[Opportunity]:
@@ -42,12 +42,40 @@ def visible_opportunities(user: User) -> QuerySet[Opportunity]:
     return qs.filter(scope)
 
 
+def follow_up_scope(user: User) -> Q:
+    """Leads parked in nurture that come back to this user: as the named follow-up
+    person, or — without one — as a member of the team that follows up."""
+    scope = Q(status=OpportunityStatus.NURTURE, follow_up_user=user)
+    team = {
+        Role.MARKETING: FollowUpBy.MARKETING,
+        Role.INSIDE_SALES: FollowUpBy.TELEMARKETING,
+    }.get(user.role)
+    if team:
+        scope |= Q(
+            status=OpportunityStatus.NURTURE,
+            follow_up_user__isnull=True,
+            follow_up_by=team,
+        )
+    return scope
+
+
 def get_opportunity_for_user(
     user: User, opportunity_id: int, *, write: bool = False
 ) -> Opportunity:
     """404 for a qualified lead the user may not see, so ids leak nothing; 403 for
-    one they may see but not change (e.g. a read-only role)."""
-    opportunity = get_object_or_404(visible_opportunities(user), pk=opportunity_id)
+    one they may see but not change (e.g. a read-only role). A lead in nurture may be
+    opened (read only) by whoever it comes back to, since they are sent its link."""
+    opportunity = visible_opportunities(user).filter(pk=opportunity_id).first()
+    if opportunity is None:
+        opportunity = get_object_or_404(
+            Opportunity.objects.select_related(
+                "owner", "stage", "contact", "company"
+            ).filter(follow_up_scope(user)),
+            pk=opportunity_id,
+        )
+        if write:
+            raise PermissionDenied("opportunity.change")
+        return opportunity
     if write and not (
         has_capability(user, "opportunity.own") or has_capability(user, "config.manage")
     ):

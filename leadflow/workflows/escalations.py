@@ -87,6 +87,7 @@ def arm(
     opportunity: Opportunity | None = None,
     activity: Activity | None = None,
     schedule: bool = True,
+    after_hours=None,
 ) -> Escalation | None:
     """Create the pending escalation (None when it exists already) and schedule its
     deadline after the commit."""
@@ -101,6 +102,7 @@ def arm(
                 inquiry=inquiry,
                 opportunity=opportunity,
                 activity=activity,
+                after_hours=after_hours,
             )
     except IntegrityError:
         return None
@@ -117,14 +119,6 @@ def _schedule(escalation_id: int, due_at: datetime) -> None:
     # Without a delaying backend the sweep (every minute) fires it.
 
 
-def _inquiry_hours(row: EscalationSettings, kind: str):
-    return (
-        row.inquiry_after_hours
-        if kind == EscalationKind.INQUIRY_OPEN
-        else row.manager_after_hours
-    )
-
-
 def arm_inquiry(
     inquiry: Inquiry, *, since: datetime | None = None
 ) -> Escalation | None:
@@ -138,6 +132,7 @@ def arm_inquiry(
         key=f"v{inquiry.version}",
         due_at=add_working_hours(start, float(hours), current_calendar()),
         inquiry=inquiry,
+        after_hours=hours,
     )
 
 
@@ -218,36 +213,36 @@ def _fire_inquiry(escalation: Escalation, now: datetime) -> str:
     ).get(pk=escalation.inquiry_id)
     if inquiry.status != InquiryStatus.OPEN:
         return _finish(escalation, now, [], EscalationStatus.CANCELLED, "closed")
-    if escalation.key != f"v{inquiry.version}":
+    version = f"v{inquiry.version}"
+    if escalation.key != version and inquiry.updated_at <= escalation.due_at:
         # Changed before the deadline: this step is void; the clock starts again.
+        # (A change after the deadline does not undo a reminder that was due.)
         _finish(escalation, now, [], EscalationStatus.CANCELLED, "changed")
         arm_inquiry(inquiry, since=inquiry.updated_at)
         return "cancelled"
     row = settings_row()
-    hours = _inquiry_hours(row, escalation.kind)
     if escalation.kind == EscalationKind.INQUIRY_OPEN:
         people = inquiry_assignees(inquiry)
-        total = hours
     else:
         people = inquiry_managers(inquiry)
-        total = (row.inquiry_after_hours or 0) + (hours or 0)
     label = f"{inquiry.contact}" + (f" ({inquiry.company})" if inquiry.company else "")
     _tell(
         people,
         escalation,
         subject=inquiry,
         url=f"/inquiries/{inquiry.pk}/",
-        values={"subject": label, "hours": _hours_text(total)},
+        values={"subject": label, "hours": _hours_text(escalation.after_hours)},
     )
     _finish(escalation, now, people, EscalationStatus.SENT)
     if escalation.kind == EscalationKind.INQUIRY_OPEN and row.manager_after_hours:
         arm(
             EscalationKind.INQUIRY_MANAGER,
-            key=escalation.key,
+            key=version,
             due_at=add_working_hours(
                 escalation.due_at, float(row.manager_after_hours), current_calendar()
             ),
             inquiry=inquiry,
+            after_hours=(escalation.after_hours or 0) + row.manager_after_hours,
         )
     return "sent"
 
@@ -298,10 +293,11 @@ def _tell(people, escalation: Escalation, *, subject, url: str, values: dict) ->
     )
 
 
-def _send_now(kind: str, *, key: str, due_at, people, subject, url, values, **target):
+def _send_now(
+    *, kind: str, now, key: str, due_at, people, subject, url, values, **target
+):
     """Create an escalation and send it at once (reminders found by a sweep); nothing
     when the same (kind, target, key) was handled before."""
-    now = timezone.now()
     with transaction.atomic():
         escalation = arm(kind, key=key, due_at=due_at, schedule=False, **target)
         if escalation is None:
@@ -340,7 +336,8 @@ def remind_overdue_activities(*, now: datetime | None = None) -> int:
     for activity in list(overdue[:SWEEP_LIMIT]):
         o = activity.opportunity
         sent += _send_now(
-            EscalationKind.ACTIVITY_OVERDUE,
+            now=now,
+            kind=EscalationKind.ACTIVITY_OVERDUE,
             key=activity.due_at.isoformat(),
             due_at=activity.due_at,
             people=[activity.assignee],
@@ -391,7 +388,8 @@ def remind_stale_leads(*, now: datetime | None = None) -> int:
             with translation.override(o.owner.language or "en"):
                 stage_name = str(stage)
             sent += _send_now(
-                EscalationKind.LEAD_STALE,
+                now=now,
+                kind=EscalationKind.LEAD_STALE,
                 key=touched.isoformat(),
                 due_at=touched + timedelta(days=days),
                 people=[o.owner],
@@ -431,7 +429,8 @@ def nurture_follow_ups(*, now: datetime | None = None) -> int:
     sent = 0
     for o in list(due[:SWEEP_LIMIT]):
         sent += _send_now(
-            EscalationKind.NURTURE_FOLLOW_UP,
+            now=now,
+            kind=EscalationKind.NURTURE_FOLLOW_UP,
             key=o.follow_up_on.isoformat(),
             due_at=now,
             people=follow_up_people(o),

@@ -289,6 +289,11 @@ class Escalation(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    # The working hours it waits for, as configured when it was armed (the message
+    # names them even if the settings change before it fires).
+    after_hours = models.DecimalField(
+        _("after working hours"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("escalation")
@@ -348,6 +353,26 @@ class Webhook(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.events or event_type in self.events
+
+    def clean(self):
+        from urllib.parse import urlsplit
+
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.url and urlsplit(self.url).scheme.lower() not in ("http", "https"):
+            errors["url"] = _("Webhooks are posted over http or https.")
+        events = self.events
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            errors["events"] = _('Give a list of event codes, e.g. ["quote.accepted"].')
+        else:
+            unknown = sorted(set(events) - set(RuleEvent.values))
+            if unknown:
+                errors["events"] = _("Unknown events: %(events)s.") % {
+                    "events": ", ".join(unknown)
+                }
+        if errors:
+            raise ValidationError(errors)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -10,10 +10,11 @@ import logging
 import time
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.accounts.models import User
+from leadflow.accounts.models import Role, User
 from leadflow.intake.models import InquiryTransition
 from leadflow.opportunities.models import (
     OpportunityTransition,
@@ -220,7 +221,10 @@ def recipients(rule: NotificationRule, event: Event) -> list[User]:
     roles = rule.recipient_roles if isinstance(rule.recipient_roles, list) else []
     roles = [r for r in roles if isinstance(r, str)]
     if roles:
-        for user in User.objects.filter(is_active=True, role__in=roles):
+        wanted = Q(role__in=roles)
+        if Role.ADMIN in roles:
+            wanted |= Q(is_superuser=True)  # superusers act as administrators
+        for user in User.objects.filter(wanted, is_active=True):
             people[user.pk] = user
     if event.owner_id and (rule.notify_owner or rule.notify_owner_manager):
         owner = User.objects.select_related("team__manager").get(pk=event.owner_id)

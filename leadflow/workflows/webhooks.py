@@ -8,6 +8,7 @@ to stop replays). Redirects are not followed; any non-2xx answer is a failure.
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
@@ -131,18 +132,24 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, st
             return response.status, ""
     except urllib.error.HTTPError as exc:
         return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (
+        urllib.error.URLError,
+        http.client.HTTPException,  # an answer that is not HTTP
+        OSError,
+        ValueError,
+    ) as exc:
         reason = getattr(exc, "reason", exc)
         return None, str(reason)[:300] or exc.__class__.__name__
 
 
 def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
     """One attempt: claim, POST, record. Returns "delivered", "retry", "failed" or
-    "skipped" (not due, done already, or another worker holds it)."""
+    "skipped" (not due, done already, or another worker holds it). ``now`` decides
+    what is due; the lease and the signed timestamp use the real time of the POST."""
     now = now or timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + LEASE)
+    ).update(next_attempt_at=max(now, timezone.now()) + LEASE)
     if not claimed:
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -154,7 +161,7 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
         )
         return "failed"
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, sort_keys=True).encode()
-    timestamp = int(now.timestamp())
+    timestamp = int(timezone.now().timestamp())
     status, error = post(
         hook.url,
         body,
