@@ -149,7 +149,13 @@ class StaleLimitForm(forms.Form):
         required=False,
         min_value=1,
         max_value=MAX_STALE_DAYS,
-        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_STALE_DAYS}),
+        widget=forms.NumberInput(
+            attrs={
+                "min": 1,
+                "max": MAX_STALE_DAYS,
+                "aria-label": _("Days without activity"),
+            }
+        ),
     )
 
 
