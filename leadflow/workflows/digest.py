@@ -22,28 +22,21 @@ def digest_for(user: User, *, now: datetime | None = None) -> bool:
     message. Returns whether a message went out (claimed rows are never sent twice)."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Notification.objects.filter(
+        # Locked while this digest is written: a second run waits, then finds them
+        # e-mailed (and on SQLite the write lock serialises the two anyway).
+        items = list(
+            Notification.objects.select_for_update()
+            .filter(
                 recipient=user,
                 emailed_at__isnull=True,
                 read_at__isnull=True,
                 created_at__lte=now,
             )
-            .order_by("created_at", "id")
-            .values_list("pk", flat=True)[:MAX_ITEMS]
-        )
-        if not ids:
-            return False
-        Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
-            emailed_at=now
-        )
-        items = list(
-            Notification.objects.filter(pk__in=ids, emailed_at=now).order_by(
-                "created_at", "id"
-            )
+            .order_by("created_at", "id")[:MAX_ITEMS]
         )
         if not items:
             return False
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=now)
         with translation.override(user.language or "en"):
             subject = ngettext(
                 "Leadflow: %(count)d notification",

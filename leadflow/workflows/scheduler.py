@@ -122,8 +122,11 @@ def _rows(now: datetime) -> dict[str, ScheduledJob]:
     rows = {row.name: row for row in ScheduledJob.objects.all()}
     for job in JOBS:
         if job.name not in rows:
+            # A recurring job starts now; a daily one waits for its time of day
+            # (no digest at three in the afternoon because the scheduler started then).
+            first = now if job.every is not None else job.next_run(now)
             row, _created = ScheduledJob.objects.get_or_create(
-                name=job.name, defaults={"next_run_at": now}
+                name=job.name, defaults={"next_run_at": first}
             )
             rows[job.name] = row
     return rows
@@ -172,22 +175,19 @@ def start(*, if_stale: bool = False) -> str | None:
     """Start a scheduler chain (a new token; older chains stop). With ``if_stale``,
     only when no chain has beaten for STALE_AFTER. Returns the token, or None."""
     now = timezone.now()
+    # One row (pk 1), created race-free before it is locked.
+    SchedulerState.objects.get_or_create(pk=1, defaults={"token": ""})
     with transaction.atomic():
-        state = SchedulerState.objects.select_for_update().first()
+        state = SchedulerState.objects.select_for_update().get(pk=1)
         if (
             if_stale
-            and state is not None
+            and state.token
             and state.heartbeat_at is not None
             and now - state.heartbeat_at < STALE_AFTER
         ):
             return None
         token = str(uuid.uuid4())
-        if state is None:
-            SchedulerState.objects.create(token=token, heartbeat_at=now)
-        else:
-            SchedulerState.objects.filter(pk=state.pk).update(
-                token=token, heartbeat_at=now
-            )
+        SchedulerState.objects.filter(pk=1).update(token=token, heartbeat_at=now)
     from leadflow.workflows.tasks import scheduler_tick
 
     transaction.on_commit(lambda: scheduler_tick.enqueue(token))

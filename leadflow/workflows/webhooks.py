@@ -12,9 +12,10 @@ import http.client
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import threading
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -116,30 +117,56 @@ def _enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
     # else: the retry sweep (every minute) picks it up.
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
+def _abort(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """The whole exchange ran out of time: cut the connection (the blocked read in
+    the worker then fails)."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST and return (HTTP status or None, error text or "")."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST and return (HTTP status or None, error text or "").
+
+    ``TIMEOUT_SECONDS`` bounds the whole exchange, not each read: a receiver that
+    trickles its answer is cut off, so a worker never holds a delivery past its lease.
+    Redirects are not followed (http.client never follows them)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (
-        urllib.error.URLError,
-        http.client.HTTPException,  # an answer that is not HTTP
-        OSError,
-        ValueError,
-    ) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, str(reason)[:300] or exc.__class__.__name__
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # e.g. a port that is not a number
+        return None, str(exc)[:300]
+    if scheme not in ("http", "https") or not host:
+        return None, f"not an http(s) URL: {url[:200]}"
+    connection_class = (
+        http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(host, port, timeout=TIMEOUT_SECONDS)
+    expired = threading.Event()
+    timer = threading.Timer(TIMEOUT_SECONDS, _abort, args=(connection, expired))
+    timer.daemon = True
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        timer.start()
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)  # a little of the answer; receivers should be brief
+        if expired.is_set():  # cut off mid-answer: what was read may look complete
+            return None, f"timed out after {TIMEOUT_SECONDS} s"
+        status = response.status
+        return status, "" if 200 <= status < 300 else f"HTTP {status}"
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        if expired.is_set():
+            return None, f"timed out after {TIMEOUT_SECONDS} s"
+        return None, str(exc)[:300] or exc.__class__.__name__
+    finally:
+        timer.cancel()
+        connection.close()
 
 
 def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
@@ -157,7 +184,9 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
     number = delivery.attempts + 1
     if not hook.is_active:
         WebhookDelivery.objects.filter(pk=delivery_id).update(
-            status=DeliveryStatus.FAILED, last_error="webhook switched off"
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            last_error="webhook switched off",
         )
         return "failed"
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, sort_keys=True).encode()

@@ -599,14 +599,6 @@ def test_a_slow_receiver_hits_the_timeout_without_holding_the_worker(
     assert len(receiver.posts) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: TIMEOUT_SECONDS is a per-read socket timeout, not a deadline: a "
-        "receiver that trickles its answer holds the worker as long as it likes "
-        "(and past the 30 s lease, so another worker posts the same delivery again)"
-    ),
-)
 def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(
     receiver, monkeypatch
 ):
