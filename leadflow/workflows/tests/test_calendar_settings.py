@@ -834,18 +834,13 @@ def test_run_job_now_of_an_unknown_job_is_refused(admin):
     assert not ScheduledJob.objects.exists()
 
 
-# --- bugs found in code this slice does not own ------------------------------------------
+# --- the engine after a change of settings -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (workflows/escalations.py _fire_inquiry): a reminder armed before the "
-    "hours were changed fires at its old deadline but names the new setting's hours "
-    "('after 8 working hours' when 4 have passed); the hours belong on the escalation",
-)
 def test_a_reminder_armed_before_a_change_of_hours_names_the_hours_it_waited(
     admin, inside
 ):
+    """Was a strict xfail: fixed in escalations.py (6266f9a)."""
     from leadflow.workflows.models import Notification
 
     inquiry = make_inquiry(inside)
@@ -854,3 +849,19 @@ def test_a_reminder_armed_before_a_change_of_hours_names_the_hours_it_waited(
     assert escalations.fire(escalation.pk, now=escalation.due_at) == "sent"
     message = Notification.objects.get(recipient=inside).message
     assert message.startswith("Inquiry still open after 4 working hours")
+
+
+def test_a_manager_step_armed_before_a_change_of_hours_names_the_hours_it_waited(
+    admin, inside, director
+):
+    from leadflow.workflows.models import Notification
+
+    inquiry = make_inquiry(inside)
+    first = escalations.arm_inquiry(inquiry)
+    assert escalations.fire(first.pk, now=first.due_at) == "sent"
+    manager = Escalation.objects.get(kind=EscalationKind.INQUIRY_MANAGER)
+    cs.save_escalation_settings(actor=admin, manager_after_hours=Decimal("6"))
+    assert escalations.fire(manager.pk, now=manager.due_at) == "sent"
+    # Unassigned inquiry: the sales directors are the managers.
+    message = Notification.objects.get(recipient=director).message
+    assert message.startswith("Escalated: inquiry still open after 8 working hours")
