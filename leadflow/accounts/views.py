@@ -2,23 +2,29 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from leadflow.accounts.models import Role
 from leadflow.accounts.permissions import has_capability
+from leadflow.core.worktime import current_calendar
 from leadflow.intake.models import Inquiry
 from leadflow.intake.queries import QueueFilters, age_in_working_hours, triage_queue
+from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.queries import (
     decisions_due_for,
+    follow_up_scope,
     overdue_activities_for,
     stale_for,
     visible_opportunities,
 )
-from leadflow.workflows.queries import notifications_for
+from leadflow.workflows.queries import follow_ups_due_for, notifications_for
 
 HOME_ROWS = 8
 DECISION_DAYS = 14
 STALE_DAYS = 14
+FOLLOW_UP_ROWS = 20
 
 
 @login_required
@@ -61,4 +67,35 @@ def home(request):
             stale_days=STALE_DAYS,
             today=timezone.localdate(),
         )
+    context.update(_follow_ups(user))
     return render(request, "accounts/home.html", context)
+
+
+def _follow_ups(user) -> dict:
+    """Leads parked in nurture that come back to this user today or came back lately,
+    oldest first: at most FOLLOW_UP_ROWS, with the full count."""
+    # Follow-up dates are days in the company's time zone, as the reminder has them.
+    today = timezone.localdate(timezone.now(), current_calendar().tz)
+    due = follow_ups_due_for(user, today=today)
+    rows = list(due[:FOLLOW_UP_ROWS])
+    if rows:
+        # Who a lead comes back to may open it (read only); where the rules of the
+        # two apps differ (a named person no longer active), the link goes to its
+        # contact rather than to a page that answers 404.
+        reachable = Q(pk__in=visible_opportunities(user).values("pk"))
+        openable = set(
+            Opportunity.objects.filter(
+                reachable | follow_up_scope(user), pk__in=[o.pk for o in rows]
+            ).values_list("pk", flat=True)
+        )
+        for o in rows:
+            o.can_open = o.pk in openable
+    return {
+        # Whoever may be handed a follow-up sees the block, even when it is empty.
+        "show_follow_ups": bool(rows)
+        or has_capability(user, "opportunity.own")
+        or user.role == Role.MARKETING,
+        "follow_ups": rows,
+        "follow_up_count": len(rows) if len(rows) < FOLLOW_UP_ROWS else due.count(),
+        "follow_up_today": today,
+    }

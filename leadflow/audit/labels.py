@@ -45,6 +45,7 @@ EVENT_LABELS = {
     "opportunity.created": _("Qualified lead created"),
     "opportunity.question_handed_over": _("Question handed over to the owner"),
     "notification.sent": _("Notification sent"),
+    "escalation.sent": _("Reminder sent"),
     "marketing_list.created": _("Marketing list created"),
     "api_token.issued": _("API token issued"),
     "api_token.revoked": _("API token revoked"),
@@ -80,6 +81,9 @@ DETAIL_LABELS = {
     "lines": _("lines"),
     "follow_up_on": _("follow up on"),
     "follow_up_by": _("followed up by"),
+    "follow_up_user": _("follow-up person"),
+    "email_notifications": _("notifications by e-mail"),
+    "email_digest": _("daily e-mail digest"),
     "user": _("colleague"),
     "competitor": _("competitor"),
     "supersedes": _("replaces"),
@@ -170,6 +174,16 @@ VALUE_LABELS = {
     "unknown": _("not asked"),
     "granted": _("granted"),
     "opted_out": _("opted out"),
+    # Who follows up a lead parked in nurture.
+    "marketing": _("marketing"),
+    "telemarketing": _("telemarketing"),
+    "sales": _("sales"),
+    # Escalation kinds (the "kind" of a sent reminder).
+    "inquiry_open": _("inquiry still open"),
+    "inquiry_manager": _("inquiry still open, to a manager"),
+    "lead_stale": _("qualified lead without activity"),
+    "activity_overdue": _("activity overdue"),
+    "nurture_follow_up": _("nurture follow-up due"),
 }
 
 

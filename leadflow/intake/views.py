@@ -18,6 +18,7 @@ from leadflow.contacts.actions import ContactData
 from leadflow.contacts.models import Company, Contact
 from leadflow.core.errors import DomainError
 from leadflow.core.pagination import IdPaginator
+from leadflow.core.worktime import current_calendar
 from leadflow.intake import actions
 from leadflow.intake.forms import (
     AssignForm,
@@ -36,6 +37,7 @@ from leadflow.intake.queries import (
     triage_queue,
 )
 from leadflow.opportunities.queries import get_opportunity_for_handover
+from leadflow.workflows.queries import inquiry_escalations
 
 PAGE_SIZE = 25
 
@@ -280,7 +282,13 @@ def _detail_context(request, inquiry, close_form=None, assign_form=None, error=N
 @login_required
 def inquiry_detail(request, inquiry_id: int):
     inquiry = get_inquiry_for_user(request.user, inquiry_id)
-    return render(request, "intake/detail.html", _detail_context(request, inquiry))
+    context = _detail_context(request, inquiry)
+    context.update(
+        escalations=inquiry_escalations(inquiry),
+        # Deadlines are working hours on the company calendar: shown in its time zone.
+        calendar_tz=current_calendar().tz,
+    )
+    return render(request, "intake/detail.html", context)
 
 
 @login_required

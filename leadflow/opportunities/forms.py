@@ -113,6 +113,16 @@ class CloseForm(forms.Form):
         choices=[("", "—"), *FollowUpBy.choices],
         required=False,
     )
+    follow_up_user = forms.ModelChoiceField(
+        label=_("Follow-up person"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("— (the team)"),
+        help_text=_(
+            "Optional. On the follow-up date the lead comes back to this person; "
+            "without one, to the team that follows up."
+        ),
+    )
 
 
 class ScorecardForm(forms.Form):

@@ -329,6 +329,7 @@ def opportunity_close(request, opportunity_id: int):
             reason=f.cleaned_data["reason"],
             follow_up_on=f.cleaned_data["follow_up_on"],
             follow_up_by=f.cleaned_data["follow_up_by"],
+            follow_up_user=f.cleaned_data["follow_up_user"],
         ),
         _("Qualified lead closed."),
     )

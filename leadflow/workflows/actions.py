@@ -57,18 +57,31 @@ def mark_read(user, *, notification_ids: list[int] | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def set_email_preference(user, *, enabled: bool) -> None:
-    """Whether notifications also reach the user by e-mail (audited)."""
-    if user.email_notifications == enabled:
-        return
+def set_email_preference(user, *, enabled: bool, digest: bool | None = None) -> None:
+    """Whether notifications also reach the user by e-mail, and if so one by one or
+    in one daily digest (``digest=None`` keeps the digest choice). Off clears the
+    digest too, so the stored pair is always one of off / each / digest. Audited with
+    only the fields that changed; nothing is written when nothing changes."""
     from leadflow.accounts.models import User
 
-    User.objects.filter(pk=user.pk).update(email_notifications=enabled)
-    record_event(
-        actor=user,
-        subject=user,
-        event_type="user.changed",
-        old={"email_notifications": user.email_notifications},
-        new={"email_notifications": enabled},
-    )
-    user.email_notifications = enabled
+    enabled = bool(enabled)
+    wanted = {
+        "email_notifications": enabled,
+        "email_digest": bool(digest if digest is not None else user.email_digest)
+        and enabled,
+    }
+    old = {
+        name: getattr(user, name)
+        for name, value in wanted.items()
+        if getattr(user, name) != value
+    }
+    if not old:
+        return
+    new = {name: wanted[name] for name in old}
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(**new)
+        record_event(
+            actor=user, subject=user, event_type="user.changed", old=old, new=new
+        )
+    for name, value in new.items():
+        setattr(user, name, value)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from leadflow.core.pagination import IdPaginator
 from leadflow.workflows.actions import mark_read, set_email_preference
-from leadflow.workflows.queries import notifications_for
+from leadflow.workflows.queries import EMAIL_MODES, email_preference, notifications_for
 
 PAGE_SIZE = 30
 
@@ -18,14 +18,38 @@ def notifications(request):
     page = IdPaginator(notifications_for(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "workflows/notifications.html", {"page": page})
+    return render(
+        request,
+        "workflows/notifications.html",
+        {
+            "page": page,
+            "email_mode": email_preference(request.user),
+            # (posted value, mode, label): "1" for "each" is what the former
+            # on/off checkbox posted, so old forms and bookmarks keep working.
+            "email_choices": [
+                ("0", "off", _("No e-mail")),
+                ("1", "each", _("An e-mail for each notification")),
+                ("digest", "digest", _("One daily digest, each morning")),
+            ],
+        },
+    )
+
+
+# What the form posts; "1" and nothing are what the former on/off checkbox sent
+# (checked / unchecked) and keep meaning the same.
+POSTED_EMAIL = {"": "off", "0": "off", "1": "each", **{m: m for m in EMAIL_MODES}}
 
 
 @login_required
 @require_POST
 def notification_preferences(request):
-    """E-mail on/off for the user's own notifications."""
-    set_email_preference(request.user, enabled=request.POST.get("email") == "1")
+    """How the user's own notifications reach them by e-mail: off, each, digest."""
+    mode = POSTED_EMAIL.get(request.POST.get("email", ""))
+    if mode is None:
+        messages.error(request, _("Choose how you want your notifications by e-mail."))
+        return redirect("notifications")
+    enabled, digest = EMAIL_MODES[mode]
+    set_email_preference(request.user, enabled=enabled, digest=digest)
     messages.success(request, _("Your notification settings are saved."))
     return redirect("notifications")
 
