@@ -56,7 +56,7 @@ class Calendar:
     def day_length(self, day: date, tz) -> float:
         """Real seconds of work on a working day (shorter or longer than
         ``day_seconds`` only when the hours hold a clock change)."""
-        return (self.closes(day, tz) - self.opens(day, tz)).total_seconds()
+        return max((self.closes(day, tz) - self.opens(day, tz)).total_seconds(), 0.0)
 
     @property
     def holds_clock_changes(self) -> bool:

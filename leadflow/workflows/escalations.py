@@ -253,10 +253,29 @@ def _hours_text(hours) -> str:
 
 
 def inquiry_assignees(inquiry: Inquiry) -> list[User]:
-    """The assignee; an unassigned inquiry belongs to the whole of inside sales."""
+    """The assignee; an unassigned inquiry (or one whose assignee has left) belongs to
+    the whole of inside sales, and with nobody there to the stand-ins."""
     if inquiry.assignee_id and inquiry.assignee.is_active:
         return [inquiry.assignee]
-    return list(User.objects.filter(is_active=True, role=Role.INSIDE_SALES))
+    return list(
+        User.objects.filter(is_active=True, role=Role.INSIDE_SALES)
+    ) or stand_ins(None)
+
+
+def stand_ins(person: User | None) -> list[User]:
+    """Who hears a reminder meant for someone who has left (or for nobody): their
+    team's manager, else the sales directors, else the administrators. A reminder is
+    never sent to no one."""
+    team = person.team if person is not None and person.team_id else None
+    if team is not None and team.manager_id and team.manager.is_active:
+        return [team.manager]
+    return list(User.objects.filter(is_active=True, role=Role.SALES_DIRECTOR)) or list(
+        User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+    )
+
+
+def _reachable(person: User) -> list[User]:
+    return [person] if person.is_active else stand_ins(person)
 
 
 def inquiry_managers(inquiry: Inquiry) -> list[User]:
@@ -326,10 +345,9 @@ def remind_overdue_activities(*, now: datetime | None = None) -> int:
             due_at__lt=now,
             due_at__gte=now - OVERDUE_LOOKBACK,
             opportunity__status=OpportunityStatus.OPEN,
-            assignee__is_active=True,
         )
         .exclude(Exists(already))
-        .select_related("assignee", "opportunity")
+        .select_related("assignee__team__manager", "opportunity")
         .order_by("due_at")
     )
     sent = 0
@@ -340,7 +358,7 @@ def remind_overdue_activities(*, now: datetime | None = None) -> int:
             kind=EscalationKind.ACTIVITY_OVERDUE,
             key=activity.due_at.isoformat(),
             due_at=activity.due_at,
-            people=[activity.assignee],
+            people=_reachable(activity.assignee),
             subject=o,
             url=f"/opportunities/{o.pk}/#activities",
             values={"subject": f"{activity.subject} · {o.title}"},
@@ -371,12 +389,11 @@ def remind_stale_leads(*, now: datetime | None = None) -> int:
                 status=OpportunityStatus.OPEN,
                 stage=stage,
                 updated_at__lt=cutoff,
-                owner__is_active=True,
             )
             .filter(Q(stage_entered_at__isnull=True) | Q(stage_entered_at__lt=cutoff))
             .annotate(last_activity=models.Subquery(last_activity))
             .filter(Q(last_activity__isnull=True) | Q(last_activity__lt=cutoff))
-            .select_related("owner")
+            .select_related("owner__team__manager")
             .order_by("pk")
         )
         for o in list(candidates[:SWEEP_LIMIT]):
@@ -392,7 +409,7 @@ def remind_stale_leads(*, now: datetime | None = None) -> int:
                 kind=EscalationKind.LEAD_STALE,
                 key=touched.isoformat(),
                 due_at=touched + timedelta(days=days),
-                people=[o.owner],
+                people=_reachable(o.owner),
                 subject=o,
                 url=f"/opportunities/{o.pk}/",
                 values={"subject": o.title, "days": days, "stage": stage_name},
@@ -403,14 +420,18 @@ def remind_stale_leads(*, now: datetime | None = None) -> int:
 
 def follow_up_people(o: Opportunity) -> list[User]:
     """The chosen follow-up person; else the team the follow-up was given to:
-    sales → the owner, marketing → marketing, telemarketing → inside sales."""
+    sales → the owner, marketing → marketing, telemarketing → inside sales (also when
+    the named person has left). An empty team or an owner who has left hands it to
+    the stand-ins (see ``stand_ins``)."""
     if o.follow_up_user_id and o.follow_up_user.is_active:
         return [o.follow_up_user]
     if o.follow_up_by == FollowUpBy.MARKETING:
-        return list(User.objects.filter(is_active=True, role=Role.MARKETING))
-    if o.follow_up_by == FollowUpBy.TELEMARKETING:
-        return list(User.objects.filter(is_active=True, role=Role.INSIDE_SALES))
-    return [o.owner] if o.owner.is_active else []
+        team = list(User.objects.filter(is_active=True, role=Role.MARKETING))
+    elif o.follow_up_by == FollowUpBy.TELEMARKETING:
+        team = list(User.objects.filter(is_active=True, role=Role.INSIDE_SALES))
+    else:
+        return _reachable(o.owner)
+    return team or stand_ins(None)
 
 
 def nurture_follow_ups(*, now: datetime | None = None) -> int:
@@ -423,7 +444,7 @@ def nurture_follow_ups(*, now: datetime | None = None) -> int:
             follow_up_on__lte=today,
             follow_up_on__gte=today - FOLLOW_UP_LOOKBACK,
         )
-        .select_related("owner", "follow_up_user")
+        .select_related("owner__team__manager", "follow_up_user__team__manager")
         .order_by("follow_up_on", "pk")
     )
     sent = 0

@@ -808,16 +808,18 @@ def test_a_new_silence_after_activity_reminds_again(personas, inside, rep):
     assert len(told()) == 2
 
 
-def test_stale_reminders_skip_inactive_owners_closed_leads_and_can_be_off(
+def test_stale_reminders_skip_closed_leads_reach_a_stand_in_and_can_be_off(
     personas, inside, rep, outsider
 ):
     later = QUIET_SINCE + timedelta(days=15)
     quiet_lead(inside, outsider)
+    # The owner has left and team South has no manager: the sales director hears it.
     User.objects.filter(pk=outsider.pk).update(is_active=False)
     won = quiet_lead(inside, rep)
     close_opportunity(won, actor=rep, result="won", reason="Signed")
     Opportunity.objects.filter(pk=won.pk).update(updated_at=QUIET_SINCE)
-    assert remind_stale_leads(now=later) == 0
+    assert remind_stale_leads(now=later) == 1
+    assert [who for who, _message in told()] == ["director"]
     quiet_lead(inside, rep)
     escalation_settings(remind_stale_leads=False)
     assert remind_stale_leads(now=later) == 0
@@ -887,7 +889,7 @@ def test_a_new_due_date_arms_a_new_reminder(personas, inside, rep):
     assert len(told()) == 2
 
 
-def test_done_activities_closed_leads_and_inactive_assignees_are_left_alone(
+def test_done_activities_and_closed_leads_are_left_alone_a_leaver_has_a_stand_in(
     personas, inside, rep, outsider
 ):
     after = DUE + timedelta(minutes=1)
@@ -900,8 +902,9 @@ def test_done_activities_closed_leads_and_inactive_assignees_are_left_alone(
     User.objects.filter(pk=outsider.pk).update(is_active=False)
     undated = make_lead(inside, owner=rep)
     add_activity(undated, actor=rep, kind="task", subject="Some day", assignee=rep)
-    assert remind_overdue_activities(now=after) == 0
-    assert told() == []
+    # Only the leaver's call: team South has no manager, so the director is told.
+    assert remind_overdue_activities(now=after) == 1
+    assert [who for who, _message in told()] == ["director"]
 
 
 def test_only_the_last_seven_days_are_reminded(personas, inside, rep):
