@@ -59,14 +59,22 @@ class ForecastSnapshot(models.Model):
 class ForecastSnapshotLine(models.Model):
     """One open qualified lead as it stood when the snapshot was taken."""
 
+    # Lines are read per snapshot (the unique constraint's index leads with it) and per
+    # lead; no further indexes, so 300,000 lines are written without upkeep.
     snapshot = models.ForeignKey(
-        ForecastSnapshot, on_delete=models.CASCADE, related_name="lines"
+        ForecastSnapshot,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
     )
     opportunity = models.ForeignKey(
         "opportunities.Opportunity", on_delete=models.PROTECT, related_name="+"
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # The owner's team then (people change teams; the forecast by team should not).
     team = models.ForeignKey(
@@ -75,9 +83,13 @@ class ForecastSnapshotLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     stage = models.ForeignKey(
-        "opportunities.Stage", on_delete=models.PROTECT, related_name="+"
+        "opportunities.Stage",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     p_win = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)

@@ -1,11 +1,13 @@
 """Forecast snapshots: what is frozen, once a day automatically, the worker's rule,
 the command, reading a snapshot back, and a constant number of queries."""
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from leadflow.analytics.actions import take_scheduled_snapshot, take_snapshot
 from leadflow.analytics.models import ForecastSnapshot, ForecastSnapshotLine
@@ -215,8 +217,12 @@ def test_the_job_takes_one_on_the_first_working_day_after_a_holiday_on_the_first
 def test_the_job_through_the_scheduler(leads):
     from leadflow.workflows.scheduler import run_due_jobs
 
-    results = run_due_jobs(now=at(date(2026, 6, 1), 7), only="forecast_snapshot")
+    monday = date(2026, 6, 1)
+    # a fresh install at 05:00 waits for 06:00, then takes Monday's snapshot
+    assert run_due_jobs(now=at(monday, 5), only="forecast_snapshot") == {}
+    results = run_due_jobs(now=at(monday, 6), only="forecast_snapshot")
     assert results["forecast_snapshot"].startswith("snapshot ")
+    assert ForecastSnapshot.objects.get().taken_on == monday
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -234,3 +240,39 @@ def test_the_command_with_auto_is_idempotent(leads):
     call_command("take_snapshot", "--auto")
     call_command("take_snapshot", "--auto")
     assert ForecastSnapshot.objects.filter(kind="auto").count() == 1
+
+
+# --- two workers at once ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs two connections that wait for each other's locks",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_take_one_automatic_snapshot(personas):
+    rep = personas["rep"]
+    for value in ("100", "200", "300"):
+        lead(rep, value=value)
+    monday = at(date(2026, 6, 1))
+    barrier = threading.Barrier(2, timeout=10)
+    results: list = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(take_snapshot(kind="auto", now=monday).pk)
+        except Exception as exc:  # shows in the assertion below
+            results.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    snapshot = ForecastSnapshot.objects.get()
+    assert results == [snapshot.pk, snapshot.pk]
+    assert ForecastSnapshotLine.objects.count() == 3
+    assert snapshot.line_count == 3
