@@ -317,13 +317,6 @@ def test_a_dutch_users_digest_lists_their_notifications_in_dutch(
     assert "New inquiry from" not in message.body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the digest's own texts (subject, opening line, settings link) are not "
-        "in locale/nl/LC_MESSAGES/django.po, so a Dutch user gets them in English"
-    ),
-)
 def test_a_dutch_users_digest_is_written_in_dutch(director):
     wants_digest(director, language="nl")
     tell(director, "Bel Acme terug")
