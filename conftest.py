@@ -38,6 +38,47 @@ PERSONAS: dict[str, tuple[str, str | None, str | None, bool]] = {
 }
 
 
+# The rows data migrations write (a transactional test's flush removes them).
+REFERENCE_DATA = [
+    ("leadflow.intake.migrations.0003_default_channels", "add"),
+    ("leadflow.opportunities.migrations.0002_default_stages", "add"),
+    ("leadflow.opportunities.migrations.0006_workflow_fields", "default_stale_limits"),
+    (
+        "leadflow.opportunities.migrations.0007_forecast_categories",
+        "default_categories",
+    ),
+    (
+        "leadflow.qualification.migrations.0002_default_settings_and_buying_phases",
+        "add",
+    ),
+]
+
+
+def seed_reference_data() -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(django_apps, None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reference_data_survives_flushes():
+    """A transactional test ends with a flush of every table, which removes the
+    migrations' reference rows; Django sends post_migrate after that flush (as it does
+    to recreate content types), and this puts the rows back for the tests after it."""
+    from django.db.models.signals import post_migrate
+
+    def reseed(sender, **kwargs):
+        if sender.name == "leadflow.intake":  # once per flush (the tables all exist)
+            seed_reference_data()
+
+    post_migrate.connect(reseed, dispatch_uid="leadflow-test-reference-data")
+    yield
+    post_migrate.disconnect(dispatch_uid="leadflow-test-reference-data")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_working_calendar():
     """The working calendar is cached per process; every test starts from its own."""

@@ -51,10 +51,9 @@ def follow_up_scope(user: User) -> Q:
         Role.INSIDE_SALES: FollowUpBy.TELEMARKETING,
     }.get(user.role)
     if team:
-        scope |= Q(
-            status=OpportunityStatus.NURTURE,
-            follow_up_user__isnull=True,
-            follow_up_by=team,
+        # The team also takes over when the named person has left.
+        scope |= Q(status=OpportunityStatus.NURTURE, follow_up_by=team) & (
+            Q(follow_up_user__isnull=True) | Q(follow_up_user__is_active=False)
         )
     return scope
 

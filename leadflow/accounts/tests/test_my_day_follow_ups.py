@@ -123,14 +123,15 @@ def test_marketing_sees_marketing_follow_ups_and_may_open_them(rep, marketer):
     assert opens(marketer, lead_link(lead)[0]) == 200
 
 
-def test_a_lead_the_user_may_not_open_links_to_its_contact(rep, marketer, colleague):
-    """A named person who left hands the lead back to the team, but the record page
-    does not let that team in (see the strict xfail in the nurture record tests):
-    the row links to the contact, which every colleague may open."""
+def test_the_team_that_took_over_from_a_leaver_is_linked_to_the_lead(
+    rep, marketer, colleague
+):
+    """A named person who left hands the lead back to the team, and the record page
+    lets that team in."""
     lead = parked(rep, by="marketing", person=colleague, title="Left the company")
     type(colleague).objects.filter(pk=colleague.pk).update(is_active=False)
-    assert listed(home_of(marketer)) == [contact_link(lead)]
-    assert opens(marketer, contact_link(lead)[0]) == 200
+    assert listed(home_of(marketer)) == [lead_link(lead)]
+    assert opens(marketer, lead_link(lead)[0]) == 200
 
 
 def test_inside_sales_sees_telemarketing_follow_ups_linked_to_the_lead(rep, inside):

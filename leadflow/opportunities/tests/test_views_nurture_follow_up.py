@@ -250,18 +250,9 @@ def test_parking_from_the_page_works_outside_a_test_transaction(rep, inside):
     assert (lead.status, lead.follow_up_user) == ("nurture", inside)
 
 
-# --- known bugs in code this slice does not own ------------------------------------------
+# --- the team takes over from a follow-up person who left ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: with the named follow-up person no longer active, the reminder goes to "
-        "the team (escalations.follow_up_people), but "
-        "opportunities.queries.follow_up_scope only lets the team in when nobody is "
-        "named (follow_up_user IS NULL): the marketer's link answers 404."
-    ),
-)
 def test_the_team_opens_a_lead_whose_named_person_left(lead, rep, marketer, colleague):
     park(client_for(rep), lead, follow_up_by="marketing", follow_up_user=colleague.pk)
     type(colleague).objects.filter(pk=colleague.pk).update(is_active=False)
