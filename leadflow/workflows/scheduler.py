@@ -91,6 +91,11 @@ JOBS: list[Job] = [
         daily_at=time(0, 30),
     ),
     Job(
+        "prune_task_results",
+        "leadflow.workflows.scheduler.run_prune_task_results",
+        daily_at=time(3, 0),
+    ),
+    Job(
         "forecast_snapshot",
         "leadflow.analytics.actions.take_scheduled_snapshot",
         daily_at=time(6, 0),
@@ -109,6 +114,22 @@ def run_expire_quotes(*, now: datetime | None = None) -> int:
 
     today = timezone.localdate(now) if now else None
     return expire_due_quotes(today=today)
+
+
+# Finished task rows are kept this long (the tick alone finishes ~2,900 a day).
+TASK_RESULTS_KEPT = timedelta(days=7)
+
+
+def run_prune_task_results(*, now: datetime | None = None) -> int:
+    """Delete finished task results older than a week (what ``prune_db_task_results``
+    does, without its backend check so it also runs where tasks run immediately)."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - TASK_RESULTS_KEPT
+    deleted, _by_model = (
+        DBTaskResult.objects.finished().filter(finished_at__lte=cutoff).delete()
+    )
+    return deleted
 
 
 def job_named(name: str) -> Job:

@@ -714,3 +714,34 @@ def test_the_worker_runs_the_digest_job_when_its_time_comes(db_tasks, personas):
     assert rows()["send_digests"].last_result == "1"
     run_worker()
     assert len(mail.outbox) == 1
+
+
+# --- pruning finished task results ---------------------------------------------------------
+
+
+def _task_row(status: str, finished_at):
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.create(
+        status=status,
+        finished_at=finished_at,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="leadflow.workflows.tasks.process_outbox",
+        queue_name="default",
+        backend_name="default",
+        priority=0,
+    )
+
+
+def test_finished_task_results_older_than_a_week_are_pruned():
+    from django_tasks_db.models import DBTaskResult
+
+    now = FRIDAY_10
+    old = _task_row("SUCCESSFUL", now - timedelta(days=7, seconds=1))
+    failed_old = _task_row("FAILED", now - timedelta(days=8))
+    recent = _task_row("SUCCESSFUL", now - timedelta(days=6, hours=23))
+    waiting = _task_row("READY", None)
+    assert scheduler.run_prune_task_results(now=now) == 2
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert left == {recent.pk, waiting.pk}
+    assert old.pk not in left and failed_old.pk not in left
