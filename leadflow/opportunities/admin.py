@@ -12,6 +12,7 @@ class StageAdmin(admin.ModelAdmin):
         "order",
         "weight",
         "stale_after_days",
+        "forecast_category",
         "is_active",
     )
     list_editable = ("order", "weight", "stale_after_days", "is_active")

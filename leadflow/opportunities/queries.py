@@ -303,7 +303,13 @@ def stakeholders_with_phases(opportunity: Opportunity):
             for s in stakeholders
         ],
         quote_sent=opportunity.quotes.filter(status__in=["sent", "accepted"]).exists(),
-        commit_forecast=False,
+        # DOMAIN §5.4: "Commit" while a key person is still early is a warning.
+        commit_forecast=opportunity.status == OpportunityStatus.OPEN
+        and (
+            opportunity.forecast_category_override
+            or opportunity.stage.forecast_category
+        )
+        == "commit",
         authority_met=authority_met,
     )
     return stakeholders, phases, clock
