@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "leadflow.core.middleware.DatabaseErrorMiddleware",
     "leadflow.api.middleware.RefuseNulMiddleware",
+    "leadflow.api.idempotency.IdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

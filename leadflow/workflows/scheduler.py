@@ -96,6 +96,9 @@ JOBS: list[Job] = [
         daily_at=time(3, 0),
     ),
     Job(
+        "prune_idempotency_keys", "leadflow.api.idempotency.prune", daily_at=time(3, 30)
+    ),
+    Job(
         "forecast_snapshot",
         "leadflow.analytics.actions.take_scheduled_snapshot",
         daily_at=time(6, 0),
