@@ -112,6 +112,7 @@ def _mount() -> None:
     from leadflow.accounts.api import router as accounts_router
     from leadflow.analytics.api import router as analytics_router
     from leadflow.contacts.api import router as contacts_router
+    from leadflow.contacts.api_privacy import router as privacy_router
     from leadflow.intake.api import router as intake_router
     from leadflow.opportunities.api import router as opportunities_router
     from leadflow.workflows.api import router as workflows_router
@@ -126,6 +127,7 @@ def _mount() -> None:
     api.add_router("/", rules_router)
     api.add_router("/", calendar_router)
     api.add_router("/", analytics_router)
+    api.add_router("/", privacy_router)
 
 
 _mount()
