@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -135,7 +136,7 @@ def target(migrated_template, tmp_path) -> Target:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite or PostgreSQL only")
     s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    auth = quote(s["USER"]) + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
     url = (
         f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
     )
@@ -200,13 +201,14 @@ def run_script(target: Target, child: Path, code: str, **extra) -> dict:
 
 
 def start(target: Target, child: Path, log: Path, *args: str, **extra):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=child_env(target.url, child, **extra),
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=child_env(target.url, child, **extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -505,7 +507,7 @@ def assert_exactly_once(target: Target, rows: int, recipients: int):
 def test_killing_the_worker_mid_outbox_loses_and_repeats_no_notification(
     target, child_dir, tmp_path
 ):
-    rows, sales = 200, 2
+    rows, sales = 120, 2
     run_script(
         target,
         child_dir,
