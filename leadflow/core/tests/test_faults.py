@@ -635,7 +635,9 @@ User.objects.create(username="ines", role=Role.INSIDE_SALES)
         "contact": {"name": "Locked Out", "email": "locked@example.be"},
     }
     server = None
-    holder = sqlite3.connect(target.path, timeout=0, isolation_level=None)
+    # The holder waits for its lock: the server may still be closing its connection
+    # (a checkpoint) just after it answered.
+    holder = sqlite3.connect(target.path, timeout=10, isolation_level=None)
     try:
         server = start_server(target, child_dir, log, port, FAULT_DB_TIMEOUT="1")
         # The token's first use records last_used_at (a write); later uses within
