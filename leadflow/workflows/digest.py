@@ -1,7 +1,7 @@
 """The daily digest: one e-mail with the day's notifications instead of one each."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -77,3 +77,34 @@ def send_digests(*, now: datetime | None = None) -> int:
         except Exception:
             logger.exception("digest for %s failed", user.pk)
     return sent
+
+
+# An e-mail task cut off by a killed worker stays RUNNING in django-tasks-db and is never
+# retried; its claim rolled back, so the notification still has no ``emailed_at``. The
+# sweep hands such notifications to a new task (the claim keeps it to one e-mail).
+UNSENT_AFTER = timedelta(minutes=2)
+UNSENT_LOOKBACK = timedelta(days=1)
+
+
+def resend_unsent(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue the e-mail again for notifications that should have gone out one by one
+    (address, e-mail on, no digest) but still have no ``emailed_at`` after a while."""
+    from leadflow.workflows.tasks import email_notification
+
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lte=now - UNSENT_AFTER,
+            created_at__gte=now - UNSENT_LOOKBACK,
+            recipient__is_active=True,
+            recipient__email_notifications=True,
+            recipient__email_digest=False,
+        )
+        .exclude(recipient__email="")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        email_notification.enqueue(pk)
+    return len(ids)

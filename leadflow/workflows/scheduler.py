@@ -70,6 +70,11 @@ JOBS: list[Job] = [
         every=timedelta(minutes=1),
     ),
     Job(
+        "resend_unsent_emails",
+        "leadflow.workflows.digest.resend_unsent",
+        every=timedelta(minutes=5),
+    ),
+    Job(
         "remind_overdue_activities",
         "leadflow.workflows.escalations.remind_overdue_activities",
         every=timedelta(minutes=15),

@@ -419,3 +419,47 @@ def test_two_workers_sending_digests_at_once_send_each_once(personas):
     for message in mail.outbox:
         assert message.subject == "Leadflow: 3 notifications"
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+# --- e-mails lost to a killed worker are sent again -------------------------------------------
+
+
+def test_an_unsent_notification_is_e_mailed_again_by_the_sweep(rep, director):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from leadflow.workflows.digest import resend_unsent
+    from leadflow.workflows.models import Notification
+
+    type(director).objects.filter(pk=director.pk).update(
+        email="dirk@example.be", email_notifications=True, email_digest=False
+    )
+    type(rep).objects.filter(pk=rep.pk).update(
+        email="rita@example.be", email_notifications=True, email_digest=True
+    )
+    now = timezone.now()
+    lost = Notification.objects.create(
+        recipient=director, event_type="x.y", message="Lost in a crash"
+    )
+    recent = Notification.objects.create(
+        recipient=director, event_type="x.y", message="Still queued"
+    )
+    digest = Notification.objects.create(
+        recipient=rep, event_type="x.y", message="For the digest"
+    )
+    Notification.objects.filter(pk__in=[lost.pk, digest.pk]).update(
+        created_at=now - timedelta(minutes=3)
+    )
+    Notification.objects.filter(pk=recent.pk).update(
+        created_at=now - timedelta(seconds=30)
+    )
+    mail.outbox.clear()
+    # Only the one whose task had minutes to run: not the fresh one, not the digest's.
+    assert resend_unsent(now=now) == 1
+    assert [m.to for m in mail.outbox] == [["dirk@example.be"]]
+    assert "Lost in a crash" in mail.outbox[0].subject
+    lost.refresh_from_db()
+    assert lost.emailed_at is not None
+    assert resend_unsent(now=now) == 0  # sent once
