@@ -21,9 +21,9 @@ from leadflow.intake.queries import (
 )
 from leadflow.intake.schemas import (
     AssignIn,
-    CloseIn,
     CloseOut,
     HandoverIn,
+    InquiryCloseIn,
     InquiryIn,
     InquiryOut,
     InquiryPage,
@@ -128,7 +128,7 @@ def inquiry_assign(request, inquiry_id: int, payload: AssignIn):
 
 
 @router.post("/inquiries/{inquiry_id}/close", response={200: CloseOut, **ERRORS})
-def close(request, inquiry_id: int, payload: CloseIn):
+def close(request, inquiry_id: int, payload: InquiryCloseIn):
     """Close into qualified / nurture / archived. A closed inquiry answers 409."""
     inquiry = get_inquiry_for_user(request.auth, inquiry_id, write=True)
     closed = actions.close_inquiry(

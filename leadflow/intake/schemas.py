@@ -51,7 +51,7 @@ class InquiryPage(Schema):
     pages: int
 
 
-class CloseIn(Schema):
+class InquiryCloseIn(Schema):
     outcome: str = Field(..., pattern="^(qualified|nurture|archived)$")
     reason: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=150)

@@ -29,9 +29,9 @@ from leadflow.opportunities.schemas import (
     ActivityDoneIn,
     ActivityIn,
     ActivityOut,
-    CloseIn,
     CompetitorIn,
     CompetitorOut,
+    OpportunityCloseIn,
     OpportunityDetailOut,
     OpportunityFilters,
     OpportunityPage,
@@ -411,7 +411,7 @@ def opportunity_stage(request, opportunity_id: int, payload: StageIn):
     "/opportunities/{opportunity_id}/close",
     response={200: OpportunityDetailOut, **ERRORS},
 )
-def opportunity_close(request, opportunity_id: int, payload: CloseIn):
+def opportunity_close(request, opportunity_id: int, payload: OpportunityCloseIn):
     """Won, lost, not going ahead or nurture (with follow_up_on and follow_up_by)."""
     opportunity = get_opportunity_for_user(request.auth, opportunity_id, write=True)
     actions.close_opportunity(

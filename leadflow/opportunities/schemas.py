@@ -187,7 +187,7 @@ class StageIn(Schema):
     reason: str | None = Field(None, max_length=5000)
 
 
-class CloseIn(Schema):
+class OpportunityCloseIn(Schema):
     result: str = Field(..., max_length=20)
     reason: str | None = Field(None, max_length=5000)
     follow_up_on: date | None = None
