@@ -91,6 +91,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--pipeline-repeat", type=int, default=20, help="runs per pipeline page"
     )
+    parser.add_argument(
+        "--workflows",
+        action="store_true",
+        help="(f) the workflow outbox, escalations and webhooks on their own fresh "
+        "database (bench/workflows.py; its options: bench/workflows.py --help)",
+    )
     return parser.parse_args()
 
 
@@ -1031,6 +1037,10 @@ def measure_pipeline(report: Report, repeat: int) -> dict:
 
 
 def main() -> None:
+    if "--workflows" in sys.argv[1:]:  # its own data and options: bench/workflows.py
+        from workflows import main as workflows_main
+
+        return workflows_main([a for a in sys.argv[1:] if a != "--workflows"])
     args = parse_args()
     # SIGTERM unwinds like Ctrl-C, so a running gunicorn is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
