@@ -72,6 +72,7 @@ EVENT_LABELS = {
     "stage.updated": _("Stage changed"),
     "scheduled_job.run": _("Scheduled job run by hand"),
     "forecast.snapshot_taken": _("Forecast snapshot taken"),
+    "contact.erased": _("Personal data erased on request"),
 }
 
 STATE_LABELS = {

@@ -266,9 +266,14 @@ def deliver(
 def process_outbox(*, batch: int = BATCH, max_seconds: float = 60.0) -> int:
     """Handle every unprocessed transition row, batch after batch, until none is left
     or ``max_seconds`` have passed (the next wake-up or tick goes on from there).
-    Returns how many rows were handled."""
+    Returns how many rows were handled.
+
+    A batch's rows are read in one query; each is still claimed on its own (the
+    conditional UPDATE in its own transaction), so exactly-once delivery holds. The
+    rules and the active webhooks are read once per run."""
     started = time.monotonic()
     rules = load_rules()
+    hooks = webhooks.active_webhooks()
     handled = 0
     while True:
         taken, before = 0, handled
@@ -279,9 +284,12 @@ def process_outbox(*, batch: int = BATCH, max_seconds: float = 60.0) -> int:
                 .values_list("pk", flat=True)[:batch]
             )
             taken += len(pending)
+            rows = model.objects.select_related(*related).in_bulk(pending)
             for pk in pending:
                 try:
-                    handled += _handle_row(model, related, to_event, pk, rules)
+                    handled += _handle_row(
+                        model, to_event, pk, rows.get(pk), rules, hooks
+                    )
                 except Exception:
                     # The transaction rolled back: the row stays pending and is retried
                     # on the next run, without blocking the rows after it.
@@ -298,14 +306,13 @@ def process_outbox(*, batch: int = BATCH, max_seconds: float = 60.0) -> int:
             return handled
 
 
-def _handle_row(model, related, to_event, pk: int, rules) -> int:
+def _handle_row(model, to_event, pk: int, row, rules, hooks) -> int:
     with transaction.atomic():
         claimed = model.objects.filter(pk=pk, processed_at__isnull=True).update(
             processed_at=timezone.now()
         )
-        if not claimed:
+        if not claimed or row is None:
             return 0  # another worker has it
-        row = model.objects.select_related(*related).get(pk=pk)
         event = to_event(row)
         if event is None:
             return 1
@@ -318,5 +325,6 @@ def _handle_row(model, related, to_event, pk: int, rules) -> int:
                     told.add(person.pk)
                     deliver(rule, event, person)
         escalations.on_event(event)
-        webhooks.queue_deliveries(event)
+        if hooks:
+            webhooks.queue_deliveries(event, hooks=hooks)
         return 1

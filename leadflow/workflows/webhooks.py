@@ -82,10 +82,17 @@ def payload_for(event) -> dict:
     }
 
 
-def queue_deliveries(event) -> int:
+def active_webhooks() -> list[Webhook]:
+    return list(Webhook.objects.filter(is_active=True))
+
+
+def queue_deliveries(event, *, hooks: list[Webhook] | None = None) -> int:
     """One delivery per active webhook that wants the event (inside the outbox row's
-    transaction); the first attempt runs right after the commit."""
-    hooks = [h for h in Webhook.objects.filter(is_active=True) if h.wants(event.type)]
+    transaction); the first attempt runs right after the commit. ``hooks``: the
+    active webhooks, when the caller read them once for a whole batch."""
+    if hooks is None:
+        hooks = active_webhooks()
+    hooks = [h for h in hooks if h.wants(event.type)]
     if not hooks:
         return 0
     payload = payload_for(event)
