@@ -97,29 +97,43 @@ def _inquiry_event(row: InquiryTransition) -> Event | None:
     )
 
 
-def _opportunity_event(row: OpportunityTransition) -> Event | None:
-    kind = row.data.get("event")
-    if kind not in EVENT_TEXT:
-        return None
-    o = row.opportunity
+def _lead_event(o, row, *, type: str, source: str, **extra) -> Event:
+    """An event about a qualified lead: the attributes rules filter on come from the
+    lead and, for channel/campaign/department, from the inquiry it came from."""
     inquiry = o.inquiry
+    values = {
+        "subject_label": o.title,
+        "url": f"/opportunities/{o.pk}/",
+        **extra,
+    }
     return Event(
-        type=kind,
-        source=f"opportunities.opportunitytransition:{row.pk}",
+        type=type,
+        source=source,
+        at=row.at,
+        subject=o,
+        actor_id=row.actor_id,
         channel_id=inquiry.channel_id if inquiry else None,
         campaign_id=inquiry.campaign_id if inquiry else None,
         department_id=inquiry.department_id if inquiry else None,
-        at=row.at,
-        subject=o,
-        subject_label=o.title,
-        url=f"/opportunities/{o.pk}/",
-        actor_id=row.actor_id,
         company_id=o.company_id,
         company_size=o.company.size if o.company_id else None,
         value=o.expected_value,
         service_type=o.service_type,
         owner_id=o.owner_id,
         owner_team_id=o.owner.team_id,
+        **values,
+    )
+
+
+def _opportunity_event(row: OpportunityTransition) -> Event | None:
+    kind = row.data.get("event")
+    if kind not in EVENT_TEXT:
+        return None
+    return _lead_event(
+        row.opportunity,
+        row,
+        type=kind,
+        source=f"opportunities.opportunitytransition:{row.pk}",
         detail=f"{row.from_state} → {row.to_state}",
     )
 
@@ -129,49 +143,24 @@ def _quote_event(row: QuoteTransition) -> Event | None:
     if kind not in ("quote.sent", "quote.accepted"):
         return None
     o = row.quote.opportunity
-    inquiry = o.inquiry
-    return Event(
+    return _lead_event(
+        o,
+        row,
         type=kind,
         source=f"opportunities.quotetransition:{row.pk}",
-        channel_id=inquiry.channel_id if inquiry else None,
-        campaign_id=inquiry.campaign_id if inquiry else None,
-        department_id=inquiry.department_id if inquiry else None,
-        at=row.at,
-        subject=o,
         subject_label=f"{row.quote.reference} · {o.title}",
         url=f"/opportunities/{o.pk}/#quotes",
-        actor_id=row.actor_id,
-        company_id=o.company_id,
-        company_size=o.company.size if o.company_id else None,
-        value=o.expected_value,
-        service_type=o.service_type,
-        owner_id=o.owner_id,
-        owner_team_id=o.owner.team_id,
     )
 
 
 def _phase_change_event(row: StakeholderPhaseChange) -> Event | None:
     if not row.regression:
         return None
-    o = row.stakeholder.opportunity
-    inquiry = o.inquiry
-    return Event(
+    return _lead_event(
+        row.stakeholder.opportunity,
+        row,
         type="stakeholder.moved_back",
         source=f"opportunities.stakeholderphasechange:{row.pk}",
-        channel_id=inquiry.channel_id if inquiry else None,
-        campaign_id=inquiry.campaign_id if inquiry else None,
-        department_id=inquiry.department_id if inquiry else None,
-        at=row.at,
-        subject=o,
-        subject_label=o.title,
-        url=f"/opportunities/{o.pk}/",
-        actor_id=row.actor_id,
-        company_id=o.company_id,
-        company_size=o.company.size if o.company_id else None,
-        value=o.expected_value,
-        service_type=o.service_type,
-        owner_id=o.owner_id,
-        owner_team_id=o.owner.team_id,
         detail=f"{row.stakeholder.contact}: {row.from_phase} → {row.to_phase}",
     )
 
