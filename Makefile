@@ -35,6 +35,7 @@ PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 venv:
 	@scripts/ensure-venv.sh
+	@scripts/ensure-assets.sh
 
 deps-run:
 	@scripts/apt-ensure.sh gettext $(PDF_DEBS)

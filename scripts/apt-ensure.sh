@@ -12,6 +12,8 @@ present() {
     gettext) command -v msgfmt >/dev/null ;;
     chromium) command -v chromium >/dev/null ;;
     postgresql) [ -x /usr/lib/postgresql/15/bin/postgres ] ;;
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
     # WeasyPrint (quote PDFs): Pango through cffi, and the DejaVu fonts it embeds.
     libpango-1.0-0 | libpangoft2-1.0-0 | fonts-dejavu-core)
       [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] ;;

@@ -137,7 +137,8 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/Brussels")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# static_vendor/: files copied from npm packages at install time (scripts/ensure-assets.sh).
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "static_vendor")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -79,6 +79,11 @@ class User(AbstractUser):
         choices=[("en", "English"), ("nl", "Nederlands")],
         default="en",
     )
+    # How many open qualified leads and open quotes this person can carry at once
+    # (the capacity analysis, DOMAIN.md §8 KPI 17); empty: not set.
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity (open leads + quotes)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("user")

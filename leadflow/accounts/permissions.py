@@ -34,6 +34,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     "marketing.manage": frozenset({Role.MARKETING, Role.ADMIN}),
     "config.manage": frozenset({Role.ADMIN}),
+    # The analyses (SPEC step 5): the sales side and marketing; colleagues none.
+    "analytics.view": SALES_SIDE | {Role.MARKETING},
+    # Figures over all records (a salesperson's cover their own and their team's).
+    "analytics.view_all": frozenset(
+        {Role.INSIDE_SALES, Role.SALES_DIRECTOR, Role.ADMIN, Role.MARKETING}
+    ),
 }
 
 

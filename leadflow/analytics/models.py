@@ -113,3 +113,67 @@ class ForecastSnapshotLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot_id}/{self.opportunity_id}"
+
+
+class Benchmark(models.Model):
+    """A published ratio our own figures are compared with (DOMAIN.md §7): editable
+    reference data, always shown with its source and year, as a range where known."""
+
+    metric = models.CharField(_("metric"), max_length=50, db_index=True)
+    label = models.CharField(_("label"), max_length=200)
+    low = models.DecimalField(
+        _("low"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    high = models.DecimalField(
+        _("high"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    unit = models.CharField(
+        _("unit"),
+        max_length=10,
+        choices=[
+            ("ratio", _("ratio (0–1)")),
+            ("days", _("days")),
+            ("hours", _("hours")),
+        ],
+        default="ratio",
+    )
+    segment = models.CharField(_("segment"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    definition = models.TextField(_("definition"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("benchmark")
+        verbose_name_plural = _("benchmarks")
+        ordering = ["metric", "segment", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WinModel(models.Model):
+    """One training run of the learned win probability (analytics.winprob): its
+    parameters and how it scored on a later period it did not see (the backtest)."""
+
+    trained_at = models.DateTimeField(_("trained at"))
+    # Leads closed before this moment trained it; later ones scored it.
+    split_at = models.DateTimeField(_("train/test split"))
+    train_count = models.PositiveIntegerField(_("leads trained on"), default=0)
+    test_count = models.PositiveIntegerField(_("leads tested on"), default=0)
+    params = models.JSONField(_("parameters"), default=dict)
+    # Brier scores on the test period (lower is better) and calibration bins.
+    brier = models.FloatField(_("Brier score"), null=True)
+    brier_stage = models.FloatField(_("Brier score, stage weights"), null=True)
+    brier_naive_bayes = models.FloatField(_("Brier score, naive Bayes"), null=True)
+    calibration = models.JSONField(_("calibration"), default=list)
+    # Shown to users only when it beats the stage weights on the test period.
+    is_shown = models.BooleanField(_("shown to users"), default=False)
+
+    class Meta:
+        verbose_name = _("win-probability model")
+        verbose_name_plural = _("win-probability models")
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.trained_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,7 @@
 """Request and response shapes of the forecast API (SPEC: GET /api/forecast)."""
 
 from datetime import date, datetime
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -81,3 +82,99 @@ class SnapshotPage(Schema):
     page: int
     page_size: int
     pages: int
+
+
+# --- the analyses (GET /api/analytics/<name>) ------------------------------------------
+
+
+class ReportQuery(Schema):
+    date_from: str | None = Field(
+        None,
+        alias="from",
+        max_length=10,
+        description="first day of the period (YYYY-MM-DD or YYYY-MM); default: "
+        "twelve months ago",
+    )
+    date_to: str | None = Field(
+        None, alias="to", max_length=10, description="last day (default: today)"
+    )
+    channel: str | None = Field(None, max_length=10, description="channel id")
+    campaign: str | None = Field(None, max_length=10, description="campaign id")
+    department: str | None = Field(None, max_length=10, description="department id")
+    team: str | None = Field(None, max_length=10, description="team id")
+    person: str | None = Field(
+        None, max_length=150, description="username (owner / assessor)"
+    )
+    service_type: str | None = Field(None, max_length=100)
+    industry: str | None = Field(None, max_length=100)
+
+    def as_data(self) -> dict[str, str]:
+        return {
+            "from": self.date_from or "",
+            "to": self.date_to or "",
+            "channel": self.channel or "",
+            "campaign": self.campaign or "",
+            "department": self.department or "",
+            "team": self.team or "",
+            "person": self.person or "",
+            "service_type": self.service_type or "",
+            "industry": self.industry or "",
+        }
+
+
+class ReportColumnOut(Schema):
+    key: str
+    label: str
+    kind: str
+
+
+class ReportTableOut(Schema):
+    key: str
+    title: str
+    note: str
+    columns: list[ReportColumnOut]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any] | None
+
+
+class ReportDatasetOut(Schema):
+    label: str
+    kind: str
+    type: str
+    axis: str
+    data: list[float | int | None]
+
+
+class ReportChartOut(Schema):
+    key: str
+    title: str
+    type: str
+    stacked: bool
+    labels: list[str]
+    datasets: list[ReportDatasetOut]
+
+
+class ReportFigureOut(Schema):
+    label: str
+    value: Any
+    kind: str
+
+
+class ReportOut(Schema):
+    report: str
+    title: str
+    period: dict[str, str]
+    filters: dict[str, str]
+    definitions: list[str]
+    figures: list[ReportFigureOut]
+    notes: list[str]
+    tables: list[ReportTableOut]
+    charts: list[ReportChartOut]
+
+
+class ReportIndexOut(Schema):
+    name: str
+    number: int
+    title: str
+    summary: str
+    url: str

@@ -1,8 +1,14 @@
 from django.urls import path
 
-from leadflow.analytics import views
+from leadflow.analytics import views, views_reports
 
 urlpatterns = [
     path("forecast/", views.forecast_page, name="forecast"),
     path("forecast/snapshots/", views.snapshot_take, name="forecast_snapshot_take"),
+    path("analytics/", views_reports.analytics_index, name="analytics_index"),
+    path(
+        "analytics/<slug:name>/",
+        views_reports.analytics_report,
+        name="analytics_report",
+    ),
 ]

@@ -179,6 +179,15 @@ class Opportunity(TimeStamped):
     forecast_category_set_at = models.DateTimeField(
         _("forecast category set at"), null=True, blank=True
     )
+    # The learned chance of winning (analytics.winprob), written by the worker; shown
+    # beside the manual P win only while the model beats the stage weights.
+    predicted_win = models.DecimalField(
+        _("learned win probability"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
