@@ -38,6 +38,7 @@ from leadflow.analytics.forecast import (
     quarter_key,
 )
 from leadflow.analytics.models import ForecastSnapshot, ForecastSnapshotLine
+from leadflow.analytics.scope import ReportFilters, Scope
 from leadflow.core.errors import ValidationFailed
 from leadflow.opportunities.models import ForecastCategory
 from leadflow.opportunities.queries import visible_opportunities, weight_expression
@@ -152,6 +153,88 @@ def _snapshot_source(user: User, snapshot: ForecastSnapshot) -> _Source:
         owner="owner",
         team="team",
     )
+
+
+def _reach(scope: Scope) -> Scope:
+    """The same user without filters: only who may see what."""
+    f = scope.filters
+    return scope.with_filters(ReportFilters(date_from=f.date_from, date_to=f.date_to))
+
+
+def snapshot_line_q(filters: ReportFilters) -> Q:
+    """The analysis filters as a condition on snapshot lines: owner, team and service
+    type as frozen in the snapshot; channel, campaign, department and industry from
+    the lead's inquiry and company (they do not change)."""
+    q = Q()
+    if filters.channel:
+        q &= Q(opportunity__inquiry__channel_id=filters.channel)
+    if filters.campaign:
+        q &= Q(opportunity__inquiry__campaign_id=filters.campaign)
+    if filters.department:
+        q &= Q(opportunity__inquiry__department_id=filters.department)
+    if filters.team:
+        q &= Q(team_id=filters.team)
+    if filters.person:
+        q &= Q(owner_id=filters.person)
+    if filters.service_type is not None:
+        q &= Q(service_type=filters.service_type)
+    if filters.industry is not None:
+        q &= Q(opportunity__company__industry=filters.industry)
+    return q
+
+
+def scoped_snapshot_lines(scope: Scope) -> QuerySet[ForecastSnapshotLine]:
+    """Snapshot lines (of any snapshot) of the leads in the scope's reach, filtered."""
+    qs = ForecastSnapshotLine.objects.order_by().filter(snapshot_line_q(scope.filters))
+    if not scope.everything:
+        qs = qs.filter(opportunity__in=_reach(scope).opportunities(None).values("pk"))
+    return qs
+
+
+def _scope_live_source(scope: Scope) -> _Source:
+    return _Source(
+        queryset=scope.opportunities(None).filter(status=OpportunityStatus.OPEN),
+        value="expected_value",
+        weighted=F("expected_value") * weight_expression(),
+        category=category_expression(),
+        owner="owner",
+        team="owner__team",
+    )
+
+
+def _scope_snapshot_source(scope: Scope, snapshot: ForecastSnapshot) -> _Source:
+    return _Source(
+        queryset=scoped_snapshot_lines(scope).filter(snapshot=snapshot),
+        value="value",
+        weighted=F("value") * F("weight"),
+        category=F("category"),
+        owner="owner",
+        team="team",
+    )
+
+
+def _source(
+    user: User, snapshot: ForecastSnapshot | None, scope: Scope | None
+) -> _Source:
+    if scope is not None:
+        if snapshot is not None:
+            return _scope_snapshot_source(scope, snapshot)
+        return _scope_live_source(scope)
+    return _snapshot_source(user, snapshot) if snapshot else _live_source(user)
+
+
+def forecast_queryset(
+    user: User,
+    filters: ForecastFilters,
+    *,
+    snapshot: ForecastSnapshot | None = None,
+    scope: Scope | None = None,
+) -> QuerySet:
+    """The filtered rows behind a forecast, annotated ``_category``, ``_value`` and
+    ``_weighted``, for a report's own grouping (e.g. month × category)."""
+    check_categories(filters.categories)
+    source = _source(user, snapshot, scope)
+    return _filtered(source, filters).annotate(_value=F(source.value))
 
 
 def check_grouping(by: str) -> str:
@@ -298,13 +381,16 @@ def forecast_for(
     by: str = "month",
     filters: ForecastFilters | None = None,
     snapshot: ForecastSnapshot | None = None,
+    scope: Scope | None = None,
 ) -> Forecast:
     """The forecast grouped ``by`` month, quarter, service, owner, team or category,
-    now or as frozen in ``snapshot``; one SQL query."""
+    now or as frozen in ``snapshot``; one SQL query. With an analysis ``scope`` its
+    reach and filters apply (channel, campaign, department, industry too) instead of
+    the forecast page's own reach."""
     check_grouping(by)
     filters = filters or ForecastFilters()
     check_categories(filters.categories)
-    source = _snapshot_source(user, snapshot) if snapshot else _live_source(user)
+    source = _source(user, snapshot, scope)
     forecast = _aggregate(source, by, filters)
     forecast.snapshot = snapshot
     return forecast
@@ -356,6 +442,15 @@ def compare(now: Forecast, then: Forecast) -> list[ComparedRow]:
 
 
 # --- snapshots ----------------------------------------------------------------------------
+
+
+def snapshot_on_or_before(day: date) -> ForecastSnapshot | None:
+    """The latest snapshot taken on ``day`` (company calendar) or before, if any."""
+    return (
+        ForecastSnapshot.objects.filter(taken_on__lte=day)
+        .order_by("-taken_at", "-id")
+        .first()
+    )
 
 
 def list_snapshots() -> QuerySet[ForecastSnapshot]:
