@@ -15,11 +15,15 @@ class UserAdmin(BaseUserAdmin):
         "role",
         "team",
         "department",
+        "capacity",
         "is_active",
     )
     list_filter = ("role", "team", "department", "is_active")
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Leadflow"), {"fields": ("role", "team", "department", "language")}),
+        (
+            _("Leadflow"),
+            {"fields": ("role", "team", "department", "language", "capacity")},
+        ),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
         (_("Leadflow"), {"fields": ("role", "team", "department")}),
@@ -31,6 +35,7 @@ class UserAdmin(BaseUserAdmin):
             "role",
             "team",
             "department",
+            "capacity",
             "is_active",
             "is_staff",
             "is_superuser",
