@@ -51,6 +51,7 @@ REFERENCE_DATA = [
         "leadflow.qualification.migrations.0002_default_settings_and_buying_phases",
         "add",
     ),
+    ("leadflow.analytics.migrations.0003_benchmarks", "add"),
 ]
 
 

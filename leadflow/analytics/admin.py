@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from leadflow.analytics.models import ForecastSnapshot
+from leadflow.analytics.models import Benchmark, ForecastSnapshot
 
 
 @admin.register(ForecastSnapshot)
@@ -25,3 +25,25 @@ class ForecastSnapshotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Benchmark)
+class BenchmarkAdmin(admin.ModelAdmin):
+    """Editable reference data (DOMAIN.md §7): the process report compares our ratios
+    with the active rows of a metric; ``segment`` holds the channel code for
+    ``lead_to_deal``."""
+
+    list_display = (
+        "metric",
+        "label",
+        "segment",
+        "low",
+        "high",
+        "unit",
+        "source",
+        "year",
+        "is_active",
+    )
+    list_filter = ("metric", "unit", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("metric", "label", "segment", "source")

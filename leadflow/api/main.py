@@ -111,6 +111,7 @@ def api_not_found(request):
 def _mount() -> None:
     from leadflow.accounts.api import router as accounts_router
     from leadflow.analytics.api import router as analytics_router
+    from leadflow.analytics.api_calibration import router as calibration_router
     from leadflow.analytics.api_reports import router as reports_router
     from leadflow.contacts.api import router as contacts_router
     from leadflow.contacts.api_privacy import router as privacy_router
@@ -129,6 +130,7 @@ def _mount() -> None:
     api.add_router("/", calendar_router)
     api.add_router("/", analytics_router)
     api.add_router("/", reports_router)
+    api.add_router("/", calibration_router)
     api.add_router("/", privacy_router)
 
 

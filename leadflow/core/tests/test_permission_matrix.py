@@ -270,6 +270,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "forecast_snapshot_take": ("POST", "/forecast/snapshots/"),
     "analytics_index": ("GET", "/analytics/"),
     "analytics_report": ("GET", "/analytics/sources/"),
+    "analytics_calibration": ("GET", "/analytics/calibration/"),
     "api:openapi-json": ("GET", "/api/openapi.json"),
     "api:openapi-view": ("GET", "/api/docs"),
     "api:api-root": ("GET", "/api/"),
@@ -349,6 +350,7 @@ BODIES: dict[str, dict] = {
         "remind_stale_leads": True,
     },
     "PUT /api/stale-limits/{code}": {"stale_after_days": 30},
+    "POST /api/analytics/calibration/stages/{code}/adopt": {"expected_weight": "0.25"},
 }
 
 
@@ -490,6 +492,7 @@ PAGE_MATRIX: dict[str, str] = {
     "forecast_snapshot_take": "ok    403   403   403   ok    403   403   login",
     "analytics_index": ANALYTICS_ROW_PAGE,
     "analytics_report": ANALYTICS_ROW_PAGE,
+    "analytics_calibration": "ok    403   403   403   ok    403   403   login",
     "api:openapi-json": "-     -     -     -     -     -     -     ok",
     "api:openapi-view": "ok    ok    ok    ok    ok    ok    ok    ok",
     "api:api-root": "404   404   404   404   404   404   404   404",
@@ -569,6 +572,8 @@ API_MATRIX: dict[str, str] = {
     "GET /api/forecast": "ok    ok    ok    ok    ok    403   403   401",
     "GET /api/forecast/snapshots": "ok    ok    ok    ok    ok    403   403   401",
     "POST /api/forecast/snapshots": "ok    403   403   403   ok    403   403   401",
+    "GET /api/analytics/calibration/stages": "ok    403   403   403   ok    403   403   401",
+    "POST /api/analytics/calibration/stages/{code}/adopt": "ok    403   403   403   403   403   403   401",
     "GET /api/contacts/{contact_id}/export": "ok    403   403   403   403   403   403   401",
     "POST /api/contacts/{contact_id}/erase": "ok    403   403   403   403   403   403   401",
 }
