@@ -13,6 +13,7 @@ is a whole number of hours (Europe/Brussels), and at most a few thousand groups 
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     BigIntegerField,
@@ -50,6 +51,7 @@ from leadflow.opportunities.states import OpportunityStatus, QuoteStatus
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 OPEN_QUOTE = (QuoteStatus.DRAFT, QuoteStatus.SENT)
 SECONDS_PER_HOUR = 3600
+CENT = Decimal("0.01")
 
 
 class EpochHour(Func):
@@ -396,8 +398,8 @@ class PipelineReport(Report):
         for s in stages:
             lead = leads.get(s.pk, {})
             quote = quotes.get(s.pk, {})
-            unweighted = lead.get("unweighted", 0)
-            weighted = lead.get("weighted", 0)
+            unweighted = Decimal(lead.get("unweighted") or 0).quantize(CENT)
+            weighted = Decimal(lead.get("weighted") or 0).quantize(CENT)
             rows.append(
                 {
                     "stage": str(s),
