@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Role
 from leadflow.accounts.permissions import has_capability
+from leadflow.analytics.dashboard import dashboard_for
 from leadflow.core.worktime import current_calendar
 from leadflow.intake.models import Inquiry
 from leadflow.intake.queries import QueueFilters, age_in_working_hours, triage_queue
@@ -68,6 +69,8 @@ def home(request):
             today=timezone.localdate(),
         )
     context.update(_follow_ups(user))
+    # The role's headline figures, each linked to the analysis behind it.
+    context["dashboard"] = dashboard_for(user)
     return render(request, "accounts/home.html", context)
 
 

@@ -1,0 +1,662 @@
+"""The home page's dashboard: a few headline figures per role, each counted through a
+:class:`~leadflow.analytics.scope.Scope` and linked to the analysis that explains it.
+
+- directors and administrators: the company's pipeline, forecast, won business against
+  last year, win rate, inflow and triage backlog, a table per team and a chart of won
+  value per month;
+- a salesperson: the same questions about their own leads, plus overdue activities and
+  stalled leads;
+- inside sales: the triage backlog, this week's inquiries, speed to first action;
+- marketing: this month's inquiries per channel and the share qualified;
+- colleagues: nothing (they see no analyses).
+
+Speed at scale: a fixed handful of aggregate queries per role (the qualified-lead
+figures are one grouped query with conditional sums), never a loop over rows; only the
+speed to first action reads one column of durations to take its median.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from leadflow.accounts.models import Role, User
+from leadflow.analytics import periods
+from leadflow.analytics.forecast import CENT, FORECAST_CATEGORIES
+from leadflow.analytics.queries import category_expression
+from leadflow.analytics.reports.base import (
+    Chart,
+    Dataset,
+    Kind,
+    ReportResult,
+    median,
+    ratio,
+    serialize,
+)
+from leadflow.analytics.scope import ReportFilters, Scope, can_view_analytics
+from leadflow.core.worktime import current_calendar, working_hours_between
+from leadflow.intake.models import Channel
+from leadflow.intake.states import InquiryStatus, Outcome
+from leadflow.opportunities.models import ForecastCategory, Stage
+from leadflow.opportunities.queries import weight_expression
+from leadflow.opportunities.states import OpportunityStatus
+
+MONEY = DecimalField(max_digits=20, decimal_places=6)
+ZERO = Decimal("0")
+WIN_RATE_DAYS = 90
+SPEED_DAYS = 30
+CHART_MONTHS = 12
+# Results that count as a decision in the win rate (DOMAIN.md §8 KPI 5): nurture is
+# parked, not decided.
+DECIDED = (
+    OpportunityStatus.WON,
+    OpportunityStatus.LOST,
+    OpportunityStatus.NOT_GOING_AHEAD,
+)
+
+
+@dataclass
+class Figure:
+    """One headline figure: its value, an optional comparison and the analysis link."""
+
+    key: str
+    label: str
+    value: Any
+    kind: str
+    url: str
+    compare: Any = None
+    compare_label: str = ""
+    detail: str = ""
+
+
+@dataclass
+class Dashboard:
+    kind: str  # "team", "sales", "inside", "marketing"
+    title: str
+    figures: list[Figure]
+    definitions: list[str] = field(default_factory=list)
+    # Per team (directors) or per channel (marketing): dicts with a "url".
+    rows: list[dict] = field(default_factory=list)
+    rows_title: str = ""
+    chart: dict | None = None  # the chart JSON of the report pages
+
+    def figure(self, key: str) -> Figure | None:
+        return next((f for f in self.figures if f.key == key), None)
+
+
+# --- the calendar ---------------------------------------------------------------------
+
+
+def _year_back(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _month_back(day: date) -> date:
+    """The same day of the previous month, clipped to its last day."""
+    last_of_previous = day.replace(day=1) - timedelta(days=1)
+    return last_of_previous.replace(day=min(day.day, last_of_previous.day))
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Today's periods, as (first day, last day) in the company's time zone."""
+
+    now: datetime
+    today: date
+
+    @property
+    def month(self) -> tuple[date, date]:
+        return self.today.replace(day=1), self.today
+
+    @property
+    def last_month_same_days(self) -> tuple[date, date]:
+        first = (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        return first, _month_back(self.today)
+
+    @property
+    def quarter_start(self) -> date:
+        return date(self.today.year, (self.today.month - 1) // 3 * 3 + 1, 1)
+
+    @property
+    def quarter(self) -> tuple[date, date]:
+        """This quarter so far."""
+        return self.quarter_start, self.today
+
+    @property
+    def whole_quarter(self) -> tuple[date, date]:
+        start = self.quarter_start
+        if start.month == 10:
+            following = date(start.year + 1, 1, 1)
+        else:
+            following = date(start.year, start.month + 3, 1)
+        return start, following - timedelta(days=1)
+
+    @property
+    def week(self) -> tuple[date, date]:
+        return self.today - timedelta(days=self.today.weekday()), self.today
+
+    @property
+    def last_days(self) -> tuple[date, date]:
+        return self.today - timedelta(days=WIN_RATE_DAYS - 1), self.today
+
+    @property
+    def speed_days(self) -> tuple[date, date]:
+        return self.today - timedelta(days=SPEED_DAYS - 1), self.today
+
+    @property
+    def chart_months(self) -> tuple[date, date]:
+        first = self.today.replace(day=1)
+        for _i in range(CHART_MONTHS - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        return first, self.today
+
+
+def year_earlier(span: tuple[date, date]) -> tuple[date, date]:
+    return _year_back(span[0]), _year_back(span[1])
+
+
+def _between(field_name: str, span: tuple[date, date], tz) -> Q:
+    start, end = periods.day_range(span[0], span[1], tz)
+    return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+
+
+def _link(report: str, span: tuple[date, date] | None = None, **params: Any) -> str:
+    query = {}
+    if span is not None:
+        query = {"from": span[0].isoformat(), "to": span[1].isoformat()}
+    query.update({k: str(v) for k, v in params.items() if v not in (None, "")})
+    url = reverse("analytics_report", args=[report])
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+# --- qualified leads: one grouped query -------------------------------------------------
+
+
+def _lead_measures(scope: Scope, p: Periods, *, stalled: Q | None = None) -> list[dict]:
+    """Per team of the owner, every qualified-lead figure the dashboards show, in one
+    query: open leads (count, unweighted, weighted), the forecast for this quarter's
+    decision dates, won value per period, the win rate's counts and stalled leads."""
+    tz = scope.tz
+    is_open = Q(status=OpportunityStatus.OPEN)
+    is_won = Q(status=OpportunityStatus.WON)
+    decided = Q(status__in=DECIDED)
+    quarter_start, quarter_end = p.whole_quarter
+    due_this_quarter = is_open & Q(
+        decision_date__gte=quarter_start, decision_date__lte=quarter_end
+    )
+    in_forecast = due_this_quarter & Q(_category__in=FORECAST_CATEGORIES)
+    won_in = {
+        "month": _between("closed_at", p.month, tz),
+        "month_ly": _between("closed_at", year_earlier(p.month), tz),
+        "quarter": _between("closed_at", p.quarter, tz),
+        "quarter_ly": _between("closed_at", year_earlier(p.quarter), tz),
+    }
+    last_days = _between("closed_at", p.last_days, tz)
+    earliest = min(year_earlier(p.quarter)[0], year_earlier(p.month)[0], p.last_days[0])
+    since = periods.start_of_day(earliest, tz)
+
+    def money(expression, condition: Q):
+        return Coalesce(Sum(expression, filter=condition), ZERO, output_field=MONEY)
+
+    weighted = F("expected_value") * weight_expression()
+    measures = {
+        "open_count": Count("pk", filter=is_open),
+        "open_unweighted": money("expected_value", is_open),
+        "open_weighted": money(weighted, is_open),
+        "forecast_count": Count("pk", filter=in_forecast),
+        "forecast_weighted": money(weighted, in_forecast),
+        "commit_value": money(
+            "expected_value", due_this_quarter & Q(_category=ForecastCategory.COMMIT)
+        ),
+        "won_recent": Count("pk", filter=is_won & last_days),
+        "decided_recent": Count("pk", filter=decided & last_days),
+    }
+    for key, span in won_in.items():
+        measures[f"won_{key}_count"] = Count("pk", filter=is_won & span)
+        measures[f"won_{key}_value"] = money("expected_value", is_won & span)
+    if stalled is not None:
+        measures["stalled"] = Count("pk", filter=is_open & stalled)
+    rows = (
+        scope.opportunities(None)
+        .filter(is_open | (decided & Q(closed_at__gte=since)))
+        .annotate(_category=category_expression())
+        .values("owner__team", "owner__team__name")
+        .annotate(**measures)
+        .order_by()
+    )
+    return list(rows)
+
+
+def _sum(rows: list[dict], key: str):
+    return sum((r[key] for r in rows), start=0)
+
+
+def _won_chart(scope: Scope, p: Periods) -> dict:
+    """Won value per month over the last twelve months (by close date)."""
+    chart_scope = scope.with_filters(_filters(scope.filters, p.chart_months))
+    months = chart_scope.months()
+    won = (
+        chart_scope.opportunities("closed_at")
+        .filter(status=OpportunityStatus.WON)
+        .annotate(_m=periods.bucket_expression("closed_at", months))
+        .values("_m")
+        .annotate(
+            n=Count("pk"),
+            value=Coalesce(Sum("expected_value"), ZERO, output_field=MONEY),
+        )
+        .order_by()
+    )
+    values: list[Decimal | None] = [ZERO] * len(months)
+    counts = [0] * len(months)
+    for row in won:
+        if row["_m"] is not None:
+            values[row["_m"]] = _cents(row["value"])
+            counts[row["_m"]] = row["n"]
+    chart = Chart(
+        key="won-per-month",
+        title=_("Won value per month (last 12 months)"),
+        type="bar",
+        labels=[b.label for b in months],
+        datasets=[
+            Dataset(_("Won value"), values, Kind.MONEY),
+            Dataset(_("Won leads"), counts, Kind.INT, type="line", axis="y2"),
+        ],
+    )
+    return serialize(_Home(), chart_scope, ReportResult(charts=[chart]), {})["charts"][
+        0
+    ]
+
+
+class _Home:
+    """Stands in for a report so the chart JSON has exactly the report pages' shape."""
+
+    name = "home"
+    title = ""
+    definitions = ()
+
+
+def _filters(base: ReportFilters, span: tuple[date, date], **changes) -> ReportFilters:
+    return replace(base, date_from=span[0], date_to=span[1], **changes)
+
+
+# --- the figures per role ---------------------------------------------------------------
+
+
+def _pipeline_figures(
+    rows: list[dict], p: Periods, *, mine: bool, person: str = ""
+) -> list[Figure]:
+    """Open pipeline, forecast this quarter, won this month/quarter and the win rate:
+    the same figures for the company (a director) and for one salesperson."""
+    won_quarter = _cents(_sum(rows, "won_quarter_value"))
+    commit_rollup = won_quarter + _cents(_sum(rows, "commit_value"))
+    figures = [
+        Figure(
+            "open_count",
+            _("My open qualified leads") if mine else _("Open qualified leads"),
+            _sum(rows, "open_count"),
+            Kind.INT,
+            _link("pipeline", person=person),
+        ),
+        Figure(
+            "open_unweighted",
+            _("Open pipeline (unweighted)"),
+            _cents(_sum(rows, "open_unweighted")),
+            Kind.MONEY,
+            _link("pipeline", person=person),
+            detail=_("Sum of the expected values of the open leads."),
+        ),
+        Figure(
+            "open_weighted",
+            _("Open pipeline (weighted)"),
+            _cents(_sum(rows, "open_weighted")),
+            Kind.MONEY,
+            _link("pipeline", person=person),
+            detail=_("Expected value × probability (P win × P go, else the stage's)."),
+        ),
+        Figure(
+            "forecast_weighted",
+            _("Forecast this quarter (weighted)"),
+            _cents(_sum(rows, "forecast_weighted")),
+            Kind.MONEY,
+            _link("forecast", p.whole_quarter, person=person),
+            compare=commit_rollup,
+            compare_label=_("commit forecast"),
+            detail=_(
+                "Open leads with a decision date this quarter, omitted left out. "
+                "Commit forecast = won this quarter + commit leads due this quarter "
+                "(unweighted)."
+            ),
+        ),
+    ]
+    for key, label, span, count_key in (
+        ("won_month", _("Won this month"), p.month, "won_month_count"),
+        ("won_quarter", _("Won this quarter"), p.quarter, "won_quarter_count"),
+    ):
+        figures.append(
+            Figure(
+                key,
+                label,
+                _cents(_sum(rows, f"{key}_value")),
+                Kind.MONEY,
+                _link("performance", span, person=person),
+                compare=_cents(_sum(rows, f"{key}_ly_value")),
+                compare_label=_("same days last year"),
+                detail=_("%(n)s won (last year %(then)s), by close date.")
+                % {"n": _sum(rows, count_key), "then": _sum(rows, f"{key}_ly_count")},
+            )
+        )
+    won, decided = _sum(rows, "won_recent"), _sum(rows, "decided_recent")
+    figures.append(
+        Figure(
+            "win_rate",
+            _("My win rate") if mine else _("Win rate"),
+            ratio(won, decided),
+            Kind.RATIO,
+            _link("win-rates", p.last_days, person=person),
+            detail=_(
+                "Won ÷ (won + lost + not going ahead), closed in the last %(days)s "
+                "days: %(won)s of %(decided)s."
+            )
+            % {"days": WIN_RATE_DAYS, "won": won, "decided": decided},
+        )
+    )
+    return figures
+
+
+def _triage_figures(scope: Scope, p: Periods) -> list[Figure]:
+    backlog = (
+        scope.inquiries(None)
+        .filter(status=InquiryStatus.OPEN)
+        .aggregate(n=Count("pk"), oldest=Min("received_at"))
+    )
+    oldest = backlog["oldest"]
+    return [
+        Figure(
+            "triage_backlog",
+            _("Inquiries waiting for triage"),
+            backlog["n"],
+            Kind.INT,
+            _link("pipeline"),
+        ),
+        Figure(
+            "oldest_waiting",
+            _("Oldest waiting (working hours)"),
+            None
+            if oldest is None
+            else round(working_hours_between(oldest, p.now, current_calendar()), 1),
+            Kind.HOURS,
+            _link("process"),
+            detail=""
+            if oldest is None
+            else _("Received %(when)s.")
+            % {
+                "when": date_format(
+                    timezone.localtime(oldest, scope.tz), "SHORT_DATETIME_FORMAT"
+                )
+            },
+        ),
+    ]
+
+
+def _inquiry_volume(
+    scope: Scope,
+    key: str,
+    label: str,
+    now_span: tuple[date, date],
+    then_span: tuple[date, date],
+    then_label: str,
+) -> Figure:
+    tz = scope.tz
+    this, then = (
+        _between("received_at", now_span, tz),
+        _between("received_at", then_span, tz),
+    )
+    counts = (
+        scope.inquiries(None)
+        .filter(this | then)
+        .aggregate(now=Count("pk", filter=this), then=Count("pk", filter=then))
+    )
+    return Figure(
+        key,
+        label,
+        counts["now"],
+        Kind.INT,
+        _link("sources", now_span),
+        compare=counts["then"],
+        compare_label=then_label,
+        detail=_("Received, by the date they came in."),
+    )
+
+
+def _team_dashboard(scope: Scope, p: Periods) -> Dashboard:
+    rows = _lead_measures(scope, p)
+    figures = _pipeline_figures(rows, p, mine=False)
+    figures.append(
+        _inquiry_volume(
+            scope,
+            "inquiries_month",
+            _("Inquiries this month"),
+            p.month,
+            p.last_month_same_days,
+            _("same days last month"),
+        )
+    )
+    figures.extend(_triage_figures(scope, p))
+    teams = [
+        {
+            "name": r["owner__team__name"] or _("No team"),
+            "open_count": r["open_count"],
+            "open_weighted": _cents(r["open_weighted"]),
+            "won_quarter_value": _cents(r["won_quarter_value"]),
+            "won_quarter_count": r["won_quarter_count"],
+            "win_rate": ratio(r["won_recent"], r["decided_recent"]),
+            "url": _link("performance", p.quarter, team=r["owner__team"]),
+        }
+        for r in rows
+    ]
+    teams.sort(key=lambda t: (t["name"] == _("No team"), t["name"].casefold()))
+    return Dashboard(
+        kind="team",
+        title=_("Sales at a glance"),
+        figures=figures,
+        rows=teams,
+        rows_title=_("Per team"),
+        chart=_won_chart(scope, p),
+    )
+
+
+def _stalled_condition(now: datetime) -> Q:
+    """Open in a stage longer than the stage's own limit (stages without one never
+    stall)."""
+    condition = Q(pk__in=[])
+    for stage_id, days in Stage.objects.filter(
+        stale_after_days__isnull=False
+    ).values_list("pk", "stale_after_days"):
+        condition |= Q(
+            stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days)
+        )
+    return condition
+
+
+def _sales_dashboard(scope: Scope, p: Periods) -> Dashboard:
+    user = scope.user
+    mine = scope.with_filters(_filters(scope.filters, p.month, person=user.pk))
+    rows = _lead_measures(mine, p, stalled=_stalled_condition(p.now))
+    figures = _pipeline_figures(rows, p, mine=True, person=user.username)
+    overdue = (
+        scope.activities(None)
+        .filter(
+            assignee=user,
+            done_at__isnull=True,
+            due_at__lt=p.now,
+            opportunity__status=OpportunityStatus.OPEN,
+        )
+        .count()
+    )
+    figures += [
+        Figure(
+            "overdue_activities",
+            _("My overdue activities"),
+            overdue,
+            Kind.INT,
+            _link("efficiency", person=user.username),
+            detail=_("Not done and past their due time, on open leads."),
+        ),
+        Figure(
+            "stalled",
+            _("My stalled leads"),
+            _sum(rows, "stalled"),
+            Kind.INT,
+            _link("cycle-times", person=user.username),
+            detail=_("Longer in their stage than the stage's limit."),
+        ),
+    ]
+    return Dashboard(kind="sales", title=_("My figures"), figures=figures)
+
+
+def _speed_to_first_action(scope: Scope, p: Periods) -> Figure:
+    """Median hours from receipt to assessment (closing the inquiry: the first thing
+    triage does with it), over the inquiries assessed in the last SPEED_DAYS days."""
+    hours = [
+        d.total_seconds() / 3600
+        for d in scope.inquiries(None)
+        .filter(_between("closed_at", p.speed_days, scope.tz))
+        .annotate(
+            _d=ExpressionWrapper(
+                F("closed_at") - F("received_at"), output_field=DurationField()
+            )
+        )
+        .values_list("_d", flat=True)
+        if d is not None
+    ]
+    middle = median(hours)
+    return Figure(
+        "speed_to_first_action",
+        _("Speed to first action (median hours)"),
+        None if middle is None else round(middle, 1),
+        Kind.HOURS,
+        _link("efficiency", p.speed_days),
+        detail=_(
+            "Received → assessed, calendar hours, over the %(n)s inquiries assessed in "
+            "the last %(days)s days."
+        )
+        % {"n": len(hours), "days": SPEED_DAYS},
+    )
+
+
+def _inside_dashboard(scope: Scope, p: Periods) -> Dashboard:
+    figures = _triage_figures(scope, p)
+    previous_week = (p.week[0] - timedelta(days=7), p.today - timedelta(days=7))
+    figures.append(
+        _inquiry_volume(
+            scope,
+            "inquiries_week",
+            _("Inquiries this week"),
+            p.week,
+            previous_week,
+            _("same days last week"),
+        )
+    )
+    figures.append(_speed_to_first_action(scope, p))
+    return Dashboard(kind="inside", title=_("Triage at a glance"), figures=figures)
+
+
+def _marketing_dashboard(scope: Scope, p: Periods) -> Dashboard:
+    month_scope = scope.with_filters(_filters(scope.filters, p.month))
+    by_channel = list(
+        month_scope.inquiries("received_at")
+        .values("channel")
+        .annotate(
+            n=Count("pk"),
+            qualified=Count("pk", filter=Q(outcome=Outcome.QUALIFIED)),
+        )
+        .order_by("-n", "channel")
+    )
+    names = {c.pk: str(c) for c in Channel.objects.all()}
+    rows = [
+        {
+            "name": names.get(r["channel"], "?"),
+            "inquiries": r["n"],
+            "qualified": r["qualified"],
+            "qualified_share": ratio(r["qualified"], r["n"]),
+            "url": _link("sources", p.month, channel=r["channel"]),
+        }
+        for r in by_channel
+    ]
+    total = _sum(by_channel, "n")
+    qualified = _sum(by_channel, "qualified")
+    figures = [
+        Figure(
+            "inquiries_month",
+            _("Inquiries this month"),
+            total,
+            Kind.INT,
+            _link("sources", p.month),
+        ),
+        Figure(
+            "qualified_share",
+            _("Qualified share this month"),
+            ratio(qualified, total),
+            Kind.RATIO,
+            _link("sources", p.month),
+            detail=_(
+                "Qualified ÷ inquiries received this month (same cohort; inquiries "
+                "still open count as not qualified): %(q)s of %(n)s."
+            )
+            % {"q": qualified, "n": total},
+        ),
+    ]
+    return Dashboard(
+        kind="marketing",
+        title=_("Inquiries at a glance"),
+        figures=figures,
+        rows=rows,
+        rows_title=_("Inquiries this month by channel"),
+    )
+
+
+BUILDERS = {
+    Role.SALES_DIRECTOR: _team_dashboard,
+    Role.ADMIN: _team_dashboard,
+    Role.SALES: _sales_dashboard,
+    Role.INSIDE_SALES: _inside_dashboard,
+    Role.MARKETING: _marketing_dashboard,
+}
+
+
+def dashboard_for(user: User, *, now: datetime | None = None) -> Dashboard | None:
+    """The user's dashboard, or None when their role sees no analyses (colleagues)."""
+    if not can_view_analytics(user):
+        return None
+    builder = BUILDERS.get(user.effective_role)
+    if builder is None:
+        return None
+    tz = current_calendar().tz
+    now = now or timezone.now()
+    p = Periods(now=now, today=timezone.localtime(now, tz).date())
+    scope = Scope(user=user, filters=ReportFilters(date_from=p.today, date_to=p.today))
+    return builder(scope, p)
