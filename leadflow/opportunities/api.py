@@ -86,6 +86,9 @@ def opportunity_out(o: Opportunity) -> dict:
         "start_date": o.start_date,
         "p_win": o.p_win,
         "p_go": o.p_go,
+        # Written by analytics.winprob only while its latest model is shown (it clears
+        # every value otherwise), so null unless a shown model exists.
+        "predicted_win": o.predicted_win,
         "decision_type": o.decision_type,
         "service_type": o.service_type,
         "contact_id": o.contact_id,

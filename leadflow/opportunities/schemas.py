@@ -55,6 +55,11 @@ class OpportunityOut(Schema):
     start_date: date | None
     p_win: float | None
     p_go: float | None
+    predicted_win: float | None = Field(
+        None,
+        description="the learned win probability (0-1); null unless the latest "
+        "model beat the stage weights in its backtest",
+    )
     decision_type: str
     service_type: str
     contact_id: int

@@ -108,6 +108,12 @@ JOBS: list[Job] = [
         "leadflow.analytics.actions.take_scheduled_snapshot",
         daily_at=time(6, 0),
     ),
+    # Retrains the learned win probability on Sundays, rescores open leads daily.
+    Job(
+        "train_win_model",
+        "leadflow.analytics.winprob.run_scheduled",
+        daily_at=time(4, 0),
+    ),
 ]
 
 
