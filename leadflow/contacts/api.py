@@ -37,7 +37,7 @@ def contacts(request, params: Query[PageParams], search: str = ""):
 def contact(request, contact_id: int):
     """A contact with marketing lists, marketing-database flag, lifecycle flags and history."""
     found = get_contact_for_user(request.auth, contact_id)
-    return contact_out(contact_history(found))
+    return contact_out(contact_history(found, viewer=request.auth))
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactDetailOut, **ERRORS})
@@ -52,7 +52,7 @@ def patch_contact(request, contact_id: int, payload: ContactPatch):
     updated = update_contact(
         found, actor=request.auth, version=payload.version, **values
     )
-    return contact_out(contact_history(updated))
+    return contact_out(contact_history(updated, viewer=request.auth))
 
 
 @router.post("/contacts/{contact_id}/visits", response={201: VisitOut, **ERRORS})
@@ -74,4 +74,4 @@ def set_contact_consent(request, contact_id: int, payload: ConsentIn):
     updated = record_consent(
         found, actor=request.auth, consent=payload.consent, reason=payload.reason
     )
-    return contact_out(contact_history(updated))
+    return contact_out(contact_history(updated, viewer=request.auth))

@@ -40,7 +40,7 @@ def contact_detail(request, contact_id: int):
         "contacts/detail.html",
         {
             "contact": contact,
-            "history": contact_history(contact, limit=20),
+            "history": contact_history(contact, viewer=request.user, limit=20),
             "timeline": timeline_for(contact),
             "consent_choices": Consent.choices,
             "can_edit": has_capability(request.user, "contact.edit"),

@@ -17,7 +17,7 @@ from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.states import InquiryStatus
 from leadflow.marketing.models import ListMembership
 from leadflow.opportunities.models import Opportunity
-from leadflow.opportunities.queries import open_for_contacts
+from leadflow.opportunities.queries import open_for_contacts, visible_opportunities
 
 HISTORY_LIMIT = 10
 
@@ -140,12 +140,15 @@ def _latest_per(
 
 
 def histories_for(
-    contacts: list[Contact], *, limit: int = HISTORY_LIMIT
+    contacts: list[Contact], *, viewer: User, limit: int = HISTORY_LIMIT
 ) -> list[ContactHistory]:
     """The intake history of several people in a fixed number of queries (no N+1).
 
     Orders, visits and running qualified leads belong to the company when the
-    person has one (a colleague's re-order counts), else to the person.
+    person has one (a colleague's re-order counts), else to the person. Everyone who
+    registers sees that a lead is running and with whom (the hand-over, ADR 0004);
+    its stage and expected value only those who may open the lead (``viewer``):
+    ``lead.details_visible``.
     """
     contact_ids = [c.pk for c in contacts]
     company_ids = sorted({c.company_id for c in contacts if c.company_id})
@@ -175,6 +178,17 @@ def histories_for(
     opportunities = list(
         open_for_contacts(contact_ids, company_ids)[: limit * len(contacts)]
     )
+    visible = (
+        set(
+            visible_opportunities(viewer)
+            .filter(pk__in=[o.pk for o in opportunities])
+            .values_list("pk", flat=True)
+        )
+        if opportunities
+        else set()
+    )
+    for lead in opportunities:
+        lead.details_visible = lead.pk in visible
     memberships: dict[int, list[str]] = {}
     for cid, name in (
         ListMembership.objects.filter(contact_id__in=contact_ids)
@@ -208,8 +222,10 @@ def histories_for(
     ]
 
 
-def contact_history(contact: Contact, *, limit: int = HISTORY_LIMIT) -> ContactHistory:
-    return histories_for([contact], limit=limit)[0]
+def contact_history(
+    contact: Contact, *, viewer: User, limit: int = HISTORY_LIMIT
+) -> ContactHistory:
+    return histories_for([contact], viewer=viewer, limit=limit)[0]
 
 
 @dataclass
@@ -234,7 +250,7 @@ def lookup(
     )
     contacts = [m.contact for m in matches]
     histories = (
-        histories_for(contacts, limit=5)
+        histories_for(contacts, viewer=user, limit=5)
         if with_history
         else [ContactHistory(contact=c) for c in contacts]
     )

@@ -93,9 +93,13 @@ class OpportunityBrief(Schema):
     title: str
     owner: str
     owner_name: str
-    stage: str
+    stage: str | None = Field(
+        None, description="null when the caller may not open this lead"
+    )
     status: str
-    expected_value: float | None
+    expected_value: float | None = Field(
+        None, description="null when unknown or the caller may not open this lead"
+    )
 
 
 class InquiryBrief(Schema):

@@ -85,9 +85,10 @@ def contact_out(history: ContactHistory) -> dict:
                 "title": o.title,
                 "owner": o.owner.username,
                 "owner_name": str(o.owner),
-                "stage": o.stage.code,
+                # Stage and value only for those who may open the lead.
+                "stage": o.stage.code if o.details_visible else None,
                 "status": o.status,
-                "expected_value": o.expected_value,
+                "expected_value": o.expected_value if o.details_visible else None,
             }
             for o in history.open_opportunities
         ],

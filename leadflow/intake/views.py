@@ -196,7 +196,7 @@ def order_new(request):
         else:
             messages.success(request, _("Re-order #%(id)s booked.") % {"id": order.pk})
             return redirect("order_list")
-    history = contact_history(contact) if contact else None
+    history = contact_history(contact, viewer=request.user) if contact else None
     return render(
         request,
         "intake/order_new.html",
@@ -261,7 +261,7 @@ def _detail_context(request, inquiry, close_form=None, assign_form=None, error=N
         "inquiry": inquiry,
         "age": age_in_working_hours(inquiry),
         "target": settings.LEADFLOW_TRIAGE_TARGET_HOURS,
-        "history": contact_history(inquiry.contact),
+        "history": contact_history(inquiry.contact, viewer=request.user),
         "timeline": timeline_for(inquiry, inquiry.transitions.all()),
         "can_triage": can_triage,
         "close_form": close_form
@@ -354,5 +354,7 @@ def contact_card(request, contact_id: int):
         Contact.objects.select_related("company"), pk=contact_id
     )
     return render(
-        request, "intake/_contact_card.html", {"history": contact_history(contact)}
+        request,
+        "intake/_contact_card.html",
+        {"history": contact_history(contact, viewer=request.user)},
     )

@@ -124,7 +124,7 @@ def test_history_shows_inquiries_running_leads_orders_visits_and_lists(inside, r
     order = book_order(actor=inside, contact=colleague_at_company, description="chairs")
     visit = record_visit(actor=None, kind="website", at=ago(hours=2), contact=contact)
     history = contact_history(
-        Contact.objects.select_related("company").get(pk=contact.pk)
+        Contact.objects.select_related("company").get(pk=contact.pk), viewer=inside
     )
     assert history.inquiries == [earlier]
     assert history.open_opportunities == [lead]  # the company's running lead counts
@@ -146,7 +146,7 @@ def test_history_of_many_contacts_takes_a_fixed_number_of_queries(
         contacts.append(contact)
     make_opportunity(inside, owner=rep, contact=contacts[0])
     with django_assert_max_num_queries(8):
-        histories = histories_for(contacts)
+        histories = histories_for(contacts, viewer=inside)
     assert len(histories) == 8
 
 
@@ -154,7 +154,7 @@ def test_history_limits_the_number_of_rows(inside):
     contact = make_contact()
     for i in range(7):
         make_inquiry(inside, contact=contact, received_at=ago(days=i))
-    assert len(contact_history(contact, limit=5).inquiries) == 5
+    assert len(contact_history(contact, viewer=inside, limit=5).inquiries) == 5
 
 
 def test_lookup_returns_ranked_matches_with_history_and_reasons(colleague, inside):
