@@ -173,10 +173,6 @@ def main() -> None:
     )
     filters = parse_filters({})
     scope_start, scope_end = Scope(director, filters).period_range()
-    params = {
-        "start": scope_start.astimezone(tz=None).strftime("%Y-%m-%d %H:%M:%S"),
-        "end": scope_end.astimezone(tz=None).strftime("%Y-%m-%d %H:%M:%S"),
-    }
     from datetime import UTC
 
     params = {
@@ -222,13 +218,16 @@ def main() -> None:
             hand, _q = timed(run_sql, args.repeat)
         for who, user in (("director", director), ("rep", rep)):
             scope = Scope(user, filters)
-            compute, queries = timed(lambda: report.compute(scope), args.repeat)
+            compute, queries = timed(
+                lambda report=report, scope=scope: report.compute(scope), args.repeat
+            )
             page_text = ""
             if not args.no_pages:
                 client = Client()
                 client.force_login(user)
                 page, _q = timed(
-                    lambda: client.get(f"/analytics/{name}/"), max(3, args.repeat // 2)
+                    lambda client=client, name=name: client.get(f"/analytics/{name}/"),
+                    max(3, args.repeat // 2),
                 )
                 page_text = fmt(page)
             ratio = (
@@ -250,7 +249,9 @@ def main() -> None:
         for who, user in (("director", director), ("rep", rep)):
             client = Client()
             client.force_login(user)
-            samples, queries = timed(lambda: client.get("/"), max(3, args.repeat // 2))
+            samples, queries = timed(
+                lambda client=client: client.get("/"), max(3, args.repeat // 2)
+            )
             print(f"{'dashboard':14} {who:10} {fmt(samples):30} {queries:7}")
 
 
