@@ -169,6 +169,7 @@ class ForecastReport(Report):
 
         won = won_in_period(scope)
         won_months = [ZERO for _b in months]
+        won_totals = {"n": 0, "value": ZERO}
         for row in (
             won.annotate(_m=periods.bucket_expression("closed_at", months))
             .values("_m")
@@ -178,12 +179,11 @@ class ForecastReport(Report):
             )
             .order_by()
         ):
+            # Every lead closed in the period falls in one of its months.
             if row["_m"] is not None:
                 won_months[row["_m"]] += row["value"]
-        won_totals = won.aggregate(
-            n=Count("pk"),
-            value=Coalesce(Sum("expected_value"), ZERO, output_field=MONEY),
-        )
+                won_totals["n"] += row["n"]
+                won_totals["value"] += row["value"]
 
         month_rows = [
             {

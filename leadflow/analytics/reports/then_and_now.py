@@ -468,10 +468,10 @@ def waterfall(scope: Scope, snaps: list[Snap]):
 # --- (d) efficiency against a year earlier -------------------------------------------
 
 
-def efficiency(scope: Scope) -> dict:
-    """Inquiries received; decided leads by the date they closed (event counting);
-    cycle = won date − the inquiry's receipt (or the lead's creation without one)."""
-    inquiries = scope.inquiries("received_at").count()
+def efficiency(scope: Scope, inquiries: int) -> dict:
+    """Inquiries received (counted by ``declining``); decided leads by the date they
+    closed (event counting); cycle = won date − the inquiry's receipt (or the lead's
+    creation without one)."""
     closed = scope.opportunities("closed_at")
     counts = closed.aggregate(
         won=Count("pk", filter=Q(status=S.WON)),
@@ -509,7 +509,8 @@ def _change(now, then):
 # --- (e) inquiry types that are declining --------------------------------------------
 
 
-def declining(scope: Scope, earlier: Scope) -> list[dict]:
+def declining(scope: Scope, earlier: Scope) -> tuple[list[dict], int, int]:
+    """Rows largest fall first, and the inquiries received now and a year earlier."""
     now_start, now_end = scope.period_range()
     then_start, then_end = earlier.period_range()
     in_now = Q(received_at__gte=now_start, received_at__lt=now_end)
@@ -529,8 +530,11 @@ def declining(scope: Scope, earlier: Scope) -> list[dict]:
     channels = {c.pk: str(c) for c in Channel.objects.all()}
     departments = dict(Department.objects.values_list("pk", "name"))
     rows = []
+    inquiries_now = inquiries_then = 0
     for row in counted(inquiries, "channel", in_now, in_then):
         rows.append((_("Channel"), channels.get(row["channel"], "?"), row))
+        inquiries_now += row["now"]
+        inquiries_then += row["then"]
     for row in counted(inquiries, "department", in_now, in_then):
         rows.append(
             (
@@ -561,7 +565,8 @@ def declining(scope: Scope, earlier: Scope) -> list[dict]:
         }
         for dimension, name, row in rows
     ]
-    return sorted(out, key=lambda r: (r["change"], str(r["dimension"]), r["name"]))
+    out.sort(key=lambda r: (r["change"], str(r["dimension"]), r["name"]))
+    return out, inquiries_now, inquiries_then
 
 
 # --- the report ----------------------------------------------------------------------
@@ -652,7 +657,9 @@ class ThenAndNowReport(Report):
             )
 
         earlier_scope = scope.with_filters(scope.filters.year_earlier())
-        eff_now, eff_then = efficiency(scope), efficiency(earlier_scope)
+        declines, inquiries_now, inquiries_then = declining(scope, earlier_scope)
+        eff_now = efficiency(scope, inquiries_now)
+        eff_then = efficiency(earlier_scope, inquiries_then)
         eff_keys = (
             "inquiries",
             "won",
@@ -680,7 +687,6 @@ class ThenAndNowReport(Report):
                 **{k: _change(eff_now[k], eff_then[k]) for k in eff_keys},
             },
         ]
-        declines = declining(scope, earlier_scope)
 
         figures = [
             (_("Forecast accuracy (1 − WAPE)"), month_totals["accuracy"], Kind.RATIO),

@@ -275,3 +275,10 @@ def test_api_access_and_bad_filters(leads, api_as):
     bad = api_as("director").get("/api/analytics/forecast", {**PERIOD, "team": "999"})
     assert bad.status_code == 422
     assert api_as("rep").get("/api/analytics/forecast", PERIOD).status_code == 200
+
+
+def test_a_fixed_number_of_queries(
+    won_in_march, director, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        REPORT.compute(scope(director))

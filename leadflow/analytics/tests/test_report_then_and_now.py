@@ -503,3 +503,9 @@ def test_api_access_and_bad_filters(api_as, personas):
     assert (
         api_as("marketer").get("/api/analytics/then-and-now", PERIOD).status_code == 200
     )
+
+
+def test_a_fixed_number_of_queries(story, director, django_assert_max_num_queries):
+    """Grouped SQL, no query per lead, month or snapshot line."""
+    with django_assert_max_num_queries(24):
+        compute(director)
