@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leadflow.accounts.models import Department
 from leadflow.analytics import periods
 from leadflow.analytics.reports.base import (
     Chart,
@@ -63,14 +64,17 @@ def new_customer_q() -> Q:
     return WON & (by_company | by_contact)
 
 
-def _counts(qs, group: str, *, new_customers: bool = False) -> list[dict]:
-    """Per value of ``group``: inquiries, qualified (and their expected value), won,
-    the won value and optionally the new customers."""
+COUNTED = ("inquiries", "qualified", "qualified_value", "won", "won_value")
+
+
+def _counts(qs, *groups: str, new_customers: bool = False) -> list[dict]:
+    """Per combination of ``groups``: inquiries, qualified (and their expected
+    value), won, the won value and optionally the new customers."""
     extra = (
         {"new_customers": Count("pk", filter=new_customer_q())} if new_customers else {}
     )
     return list(
-        qs.values(group)
+        qs.values(*groups)
         .annotate(
             inquiries=Count("pk"),
             qualified=Count("pk", filter=Q(outcome=Outcome.QUALIFIED)),
@@ -90,7 +94,23 @@ def _counts(qs, group: str, *, new_customers: bool = False) -> list[dict]:
             ),
             **extra,
         )
-        .order_by("-inquiries", group)
+        .order_by()
+    )
+
+
+def _roll_up(groups: list[dict], key: str) -> list[dict]:
+    """Sum the fine-grained groups per value of ``key``, most inquiries first (ties
+    in the key's order, None last)."""
+    sums: dict = {}
+    for g in groups:
+        total = sums.setdefault(
+            g[key], dict.fromkeys((*COUNTED, "new_customers"), 0) | {key: g[key]}
+        )
+        for field in (*COUNTED, "new_customers"):
+            total[field] += g.get(field) or 0
+    return sorted(
+        sums.values(),
+        key=lambda r: (-r["inquiries"], r[key] is None, r[key] or 0),
     )
 
 
@@ -201,24 +221,28 @@ class SourcesReport(Report):
             .order_by()
             .values_list("channel", "n")
         )
+        months = scope.months()
+        # One pass over the cohort: every table and chart below is a roll-up of
+        # these groups (channel × campaign × department × month).
+        groups = _counts(
+            inquiries.annotate(_m=periods.bucket_expression("received_at", months)),
+            "channel",
+            "campaign",
+            "department",
+            "_m",
+            new_customers=True,
+        )
         channels = {c.pk: str(c) for c in Channel.objects.all()}
         by_channel = []
-        for r in _counts(inquiries, "channel", new_customers=True):
+        for r in _roll_up(groups, "channel"):
             row = _row(channels.get(r["channel"], "?"), r)
             row["previous"] = previous.pop(r["channel"], 0)
             row["velocity"] = _velocity(row["inquiries"], row["previous"])
             by_channel.append(row)
-        for pk, n in sorted(previous.items(), key=lambda kv: -kv[1]):
+        for pk, n in sorted(previous.items(), key=lambda kv: (-kv[1], kv[0])):
             # Channels with inquiries only in the previous period: a drop to zero.
-            empty = {
-                "inquiries": 0,
-                "qualified": 0,
-                "qualified_value": 0,
-                "won": 0,
-                "won_value": 0,
-                "new_customers": 0,
-            }
-            row = _row(channels.get(pk, "?"), empty)
+            row = _row(channels.get(pk, "?"), dict.fromkeys(COUNTED, 0))
+            row["new_customers"] = 0
             row["previous"] = n
             row["velocity"] = _velocity(0, n)
             by_channel.append(row)
@@ -232,7 +256,7 @@ class SourcesReport(Report):
             c.pk: c for c in Campaign.objects.select_related("channel").order_by()
         }
         by_campaign = []
-        for r in _counts(inquiries, "campaign", new_customers=True):
+        for r in _roll_up(groups, "campaign"):
             campaign = campaigns.get(r["campaign"])
             row = _row(campaign.name if campaign else _("No campaign"), r)
             row["campaign_channel"] = (
@@ -243,28 +267,32 @@ class SourcesReport(Report):
             by_campaign.append(row)
         by_referrer = [
             _row(r["referrer"], r)
-            for r in _counts(inquiries.exclude(referrer=""), "referrer")[:TOP_REFERRERS]
+            for r in sorted(
+                _counts(inquiries.exclude(referrer=""), "referrer"),
+                key=lambda r: (-r["inquiries"], r["referrer"]),
+            )[:TOP_REFERRERS]
         ]
-        by_department = [
-            _row(r["department__name"] or _("No department"), r)
-            for r in _counts(inquiries, "department__name")
-        ]
+        departments = dict(Department.objects.values_list("pk", "name"))
 
-        months = scope.months()
-        monthly = (
-            inquiries.annotate(_m=periods.bucket_expression("received_at", months))
-            .values("_m", "channel", "department__name")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        def department_name(pk) -> str:
+            return departments.get(pk) or _("No department")
+
+        by_department = [
+            _row(department_name(r["department"]), r)
+            for r in _roll_up(groups, "department")
+        ]
+        for row in by_department:
+            row["new_customers"] = None  # not a column of this table
+
         series: dict[int, list[int]] = {}
         per_department: dict[str, list[int]] = {}
-        for row in monthly:
-            if row["_m"] is None:
+        for g in groups:
+            if g["_m"] is None:
                 continue
-            series.setdefault(row["channel"], [0] * len(months))[row["_m"]] += row["n"]
-            name = row["department__name"] or _("No department")
-            per_department.setdefault(name, [0] * len(months))[row["_m"]] += row["n"]
+            n = g["inquiries"]
+            series.setdefault(g["channel"], [0] * len(months))[g["_m"]] += n
+            name = department_name(g["department"])
+            per_department.setdefault(name, [0] * len(months))[g["_m"]] += n
         department_order = sorted(
             per_department.items(), key=lambda kv: (-sum(kv[1]), kv[0])
         )
@@ -296,7 +324,7 @@ class SourcesReport(Report):
                     datasets=[
                         Dataset(channels.get(pk, "?"), data)
                         for pk, data in sorted(
-                            series.items(), key=lambda kv: -sum(kv[1])
+                            series.items(), key=lambda kv: (-sum(kv[1]), kv[0])
                         )
                     ],
                 ),
