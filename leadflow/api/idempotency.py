@@ -39,12 +39,15 @@ NOT_STORED = {408, 429}
 
 
 def prune(*, now: datetime | None = None) -> int:
-    """Delete idempotency keys older than 24 hours; return how many."""
+    """Delete idempotency keys older than 24 hours and page-form tokens older than a
+    week (``core.once``); return how many."""
+    from leadflow.core import once
+
     cutoff = (now or timezone.now()) - KEPT
     deleted, _by_model = IdempotentRequest.objects.filter(
         created_at__lte=cutoff
     ).delete()
-    return deleted
+    return deleted + once.prune(now=now)
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:

@@ -115,3 +115,27 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.name}"
+
+
+class SubmittedForm(models.Model):
+    """A page form posted once (``core.once``): a second post of the same rendered form
+    — a double click, a browser retry — finds this row and lands on the first result
+    instead of creating the record twice. Kept a week (pruned with the API's
+    idempotency keys)."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    result_url = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "token"], name="submitted_form_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.token[:8]}"

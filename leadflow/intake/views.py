@@ -8,7 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +18,7 @@ from leadflow.accounts.permissions import has_capability, require
 from leadflow.audit.queries import timeline_for
 from leadflow.contacts.actions import ContactData
 from leadflow.contacts.models import Company, Contact
+from leadflow.core import once
 from leadflow.core.errors import DomainError
 from leadflow.core.pagination import IdPaginator
 from leadflow.core.worktime import current_calendar
@@ -58,29 +61,15 @@ def inquiry_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            inquiry = actions.register_inquiry(
-                actions.InquiryInput(
-                    summary=d["summary"],
-                    channel=d["channel"],
-                    contact_id=d["contact_id"] or None,
-                    contact=None
-                    if d["contact_id"]
-                    else ContactData(
-                        name=d["name"],
-                        email=d["email"],
-                        phone=d["phone"],
-                        company_name=d["company"],
-                        company_size=d["company_size"],
-                    ),
-                    campaign=d["campaign"],
-                    referrer=d["referrer"],
-                    prompted=d["prompted"],
-                    received_by=d["received_by"],
-                    department=d["department"],
-                    received_at=d["received_at"],
-                ),
-                actor=request.user,
-            )
+            with transaction.atomic():
+                earlier = once.claim(request)
+                if earlier is not None:
+                    messages.info(
+                        request, _("This form was already sent: nothing was added.")
+                    )
+                    return redirect(earlier or "inquiry_new")
+                inquiry = _register_from_form(request, d)
+                once.done(request, reverse("inquiry_detail", args=[inquiry.pk]))
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -94,7 +83,38 @@ def inquiry_new(request):
     return render(
         request,
         "intake/new.html",
-        {"form": form, "result": matches, "selected": request.POST.get("contact_id")},
+        {
+            "form": form,
+            "result": matches,
+            "selected": request.POST.get("contact_id"),
+            "submission_token": once.token_for(request),
+        },
+    )
+
+
+def _register_from_form(request, d: dict):
+    return actions.register_inquiry(
+        actions.InquiryInput(
+            summary=d["summary"],
+            channel=d["channel"],
+            contact_id=d["contact_id"] or None,
+            contact=None
+            if d["contact_id"]
+            else ContactData(
+                name=d["name"],
+                email=d["email"],
+                phone=d["phone"],
+                company_name=d["company"],
+                company_size=d["company_size"],
+            ),
+            campaign=d["campaign"],
+            referrer=d["referrer"],
+            prompted=d["prompted"],
+            received_by=d["received_by"],
+            department=d["department"],
+            received_at=d["received_at"],
+        ),
+        actor=request.user,
     )
 
 

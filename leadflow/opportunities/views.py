@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.queries import timeline_for
+from leadflow.core import once
 from leadflow.core.errors import DomainError
 from leadflow.core.pagination import IdPaginator
 from leadflow.opportunities import actions
@@ -179,6 +181,7 @@ def opportunity_detail(request, opportunity_id: int):
         "context": customer_context(o),
         "timeline": timeline_for(o, o.transitions.all()),
         "now_ts": timezone.now(),
+        "submission_token": once.token_for(request),
     }
     if can_edit:
         context.update(
@@ -231,9 +234,17 @@ def _back(opportunity_id: int, anchor: str = ""):
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
-def _run(request, action, success: str) -> bool:
+def _run(request, action, success: str, *, once_only: bool = False) -> bool:
+    """Run one action; ``once_only`` (forms that create something): a second post of
+    the same rendered form adds nothing (``core.once``)."""
     try:
-        action()
+        with transaction.atomic():
+            if once_only and once.claim(request) is not None:
+                messages.info(
+                    request, _("This form was already sent: nothing was added.")
+                )
+                return False
+            action()
     except DomainError as exc:
         messages.error(request, str(exc))
         return False
@@ -253,13 +264,22 @@ def _write(request, opportunity_id):
     return get_opportunity_for_user(request.user, opportunity_id, write=True)
 
 
-def _submit(request, opportunity_id: int, form_class, call, success: str, *, anchor=""):
+def _submit(
+    request,
+    opportunity_id: int,
+    form_class,
+    call,
+    success: str,
+    *,
+    anchor="",
+    once_only=False,
+):
     """The shape of every form on the record: check access, validate, run one action,
     report errors or success as messages, go back to the right section."""
     o = _write(request, opportunity_id)
     form = form_class(request.POST)
     if form.is_valid():
-        _run(request, lambda: call(o, form), success)
+        _run(request, lambda: call(o, form), success, once_only=once_only)
     else:
         _form_errors(request, form)
     return _back(o.pk, anchor)
@@ -446,6 +466,7 @@ def opportunity_activity(request, opportunity_id: int):
         ),
         _("Activity added."),
         anchor="activities",
+        once_only=True,
     )
 
 
@@ -539,6 +560,7 @@ def quote_create(request, opportunity_id: int):
             override_reason=d["override_reason"],
         ),
         _("Draft quote made."),
+        once_only=True,
     )
     return _back(o.pk, "quotes")
 

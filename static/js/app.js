@@ -20,6 +20,18 @@
     root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       el.addEventListener("change", function () { el.form.requestSubmit(); });
     });
+    // Forms that create something: one click, one post (the server also refuses a
+    // second post of the same form, core.once).
+    root.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+        setTimeout(function () {
+          form.querySelectorAll("button[type=submit], button:not([type])").forEach(
+            function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
