@@ -198,7 +198,13 @@ def forecast_vs_actual(scope: Scope, snaps: list[Snap]):
         )
         lines = (
             scoped_snapshot_lines(scope)
-            .filter(snapshot_id__in={chosen[b.index].pk for b in compared})
+            .filter(
+                snapshot_id__in={chosen[b.index].pk for b in compared},
+                # A cheap bound first: the CASE below is then worked out only for
+                # lines with a decision date in the period.
+                decision_date__gte=compared[0].first_day,
+                decision_date__lte=compared[-1].last_day,
+            )
             .annotate(_m=month_of_line)
             .filter(_m__isnull=False)
             .values("_m", "owner_id", "team_id", "service_type")
@@ -517,9 +523,9 @@ def declining(scope: Scope, earlier: Scope) -> tuple[list[dict], int, int]:
     in_then = Q(received_at__gte=then_start, received_at__lt=then_end)
     inquiries = scope.inquiries(None).filter(in_now | in_then)
 
-    def counted(qs, field, now_q, then_q):
+    def counted(qs, fields, now_q, then_q):
         return (
-            qs.values(field)
+            qs.values(*fields)
             .annotate(
                 now=Count("pk", filter=now_q),
                 then=Count("pk", filter=then_q),
@@ -527,15 +533,25 @@ def declining(scope: Scope, earlier: Scope) -> tuple[list[dict], int, int]:
             .order_by()
         )
 
+    def folded(cells, field) -> list[dict]:
+        totals: dict = {}
+        for cell in cells:
+            total = totals.setdefault(cell[field], {"now": 0, "then": 0})
+            total["now"] += cell["now"]
+            total["then"] += cell["then"]
+        return [{field: key, **counts} for key, counts in totals.items()]
+
     channels = {c.pk: str(c) for c in Channel.objects.all()}
     departments = dict(Department.objects.values_list("pk", "name"))
+    # One pass over the inquiries for both channel and department.
+    cells = list(counted(inquiries, ("channel", "department"), in_now, in_then))
     rows = []
     inquiries_now = inquiries_then = 0
-    for row in counted(inquiries, "channel", in_now, in_then):
+    for row in folded(cells, "channel"):
         rows.append((_("Channel"), channels.get(row["channel"], "?"), row))
         inquiries_now += row["now"]
         inquiries_then += row["then"]
-    for row in counted(inquiries, "department", in_now, in_then):
+    for row in folded(cells, "department"):
         rows.append(
             (
                 _("Department"),
@@ -546,7 +562,7 @@ def declining(scope: Scope, earlier: Scope) -> tuple[list[dict], int, int]:
     leads_now = Q(created_at__gte=now_start, created_at__lt=now_end)
     leads_then = Q(created_at__gte=then_start, created_at__lt=then_end)
     leads = scope.opportunities(None).filter(leads_now | leads_then)
-    for row in counted(leads, "service_type", leads_now, leads_then):
+    for row in counted(leads, ("service_type",), leads_now, leads_then):
         rows.append(
             (
                 _("Service type (qualified leads)"),
