@@ -433,3 +433,11 @@ def test_api_refuses_a_colleague_and_an_unknown_filter(api_as):
     assert api_as("colleague").get("/api/analytics/pipeline").status_code == 403
     response = api_as("director").get("/api/analytics/pipeline", {"team": "999999"})
     assert response.status_code == 422
+
+
+def test_capacity_is_editable_in_the_user_admin(admin, rep):
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{rep.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="capacity"' in page.content.decode()

@@ -393,3 +393,35 @@ def test_api_refuses_a_colleague_and_an_unknown_filter(api_as):
     response = api_as("director").get("/api/analytics/sources", {"campaign": "999999"})
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_filter"
+
+
+def test_service_type_and_industry_filters_narrow_the_cohort(data, director):
+    from leadflow.contacts.models import Company
+    from leadflow.opportunities.actions import update_opportunity
+
+    # Q4 (open, Gamma NV) gets a service type; Alpha NV (Q1 and Q5) an industry.
+    q4 = Opportunity.objects.get(inquiry=data["Q4"])
+    update_opportunity(q4, actor=director, service_type="Installation")
+    Company.objects.filter(pk=data["Q1"].company_id).update(industry="Retail")
+    service = compute(director, {**MARCH, "service_type": "Installation"})
+    assert rows(service.table("channel"), "name", "inquiries", "qualified") == [
+        ("Web form", 1, 1)
+    ]
+    retail = compute(director, {**MARCH, "industry": "Retail"})
+    # Q1 is new, Q5 is not (Q1 was won before it came in).
+    assert rows(retail.table("channel"), *CHANNEL_KEYS) == [
+        ("Phone", 2, 2, 2, Decimal("13000"), 1, 0, None)
+    ]
+
+
+def test_one_won_inquiry_is_one_new_customer(personas, director):
+    inside, rep = personas["inside"], personas["rep"]
+    only = make_inquiry(inside, channel="referral", received_at=local(2026, 3, 31, 9))
+    qualify(only, inside, rep, "1234.5", won=True)
+    result = compute(director)
+    assert rows(result.table("channel"), *CHANNEL_KEYS) == [
+        ("Referral", 1, 1, 1, Decimal("1234.50"), 1, 0, None)
+    ]
+    assert rows(result.table("department-month"), "name", "2026-03", "total") == [
+        ("Sales", 1, 1)
+    ]
