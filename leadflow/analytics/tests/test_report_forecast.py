@@ -260,6 +260,10 @@ def test_page_csv_and_api(won_in_march, director, api_as):
         "36250.00",
     ]
 
+    workbook = client.get("/analytics/forecast/", {**PERIOD, "format": "xlsx"})
+    assert workbook.status_code == 200
+    assert workbook.content[:2] == b"PK"
+
     data = api_as("director").get("/api/analytics/forecast", PERIOD).json()
     rollups = next(t for t in data["tables"] if t["key"] == "rollups")
     assert rollups["rows"][5] == {

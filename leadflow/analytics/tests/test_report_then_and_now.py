@@ -473,6 +473,10 @@ def test_page_csv_and_api(story, director, api_as):
         "-12500.00",
     ]
 
+    workbook = client.get("/analytics/then-and-now/", {**PERIOD, "format": "xlsx"})
+    assert workbook.status_code == 200
+    assert workbook.content[:2] == b"PK"
+
     data = api_as("director").get("/api/analytics/then-and-now", PERIOD).json()
     month = next(t for t in data["tables"] if t["key"] == "month")
     assert month["rows"][1]["weighted"] == 11000.0
