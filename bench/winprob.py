@@ -2,12 +2,18 @@
 
     .venv/bin/python bench/winprob.py [--leads 20000] [--years 3] [--seed 1]
                                       [--outcomes learnable|stage|random]
+    .venv/bin/python bench/winprob.py --db /tmp/copy-of-a-bench.sqlite3
 
 Generates closed qualified leads in memory (no database: the rows go straight into
 ``leadflow.analytics.winprob.Facts``, the same type the database query produces, and
 through the same encoding, training and scoring code), runs the backtest (train on
 the first 80 % by close date, test on the last 20 %) and prints the Brier scores of
 the model, naive Bayes and the stage weights, the calibration table and the timings.
+
+``--db`` instead times the database path on an existing, migrated bench database
+(e.g. a copy of the one ``bench/run.py --pipeline`` fills): reading the facts of every
+decided and open lead, the backtest, and the worker's whole run, which stores a
+``WinModel`` row and writes ``predicted_win``, so use a throwaway copy.
 
 The true chance of winning is a logistic function of the stage reached, source,
 value band, SCOTSMAN score, contact type, buying-clock phase, activities and age,
@@ -113,6 +119,28 @@ def generate(n: int, years: float, seed: int, *, outcomes: str = "learnable"):
     return facts, won, closed
 
 
+def measure_database() -> None:
+    from leadflow.analytics import winprob
+
+    t0 = time.perf_counter()
+    facts, y, closed, _ids = winprob.closed_history()
+    print(f"facts of {len(facts)} decided leads: {time.perf_counter() - t0:.1f} s")
+    result = winprob.backtest(facts, y, closed)
+    print(
+        f"backtest {result.seconds:.1f} s: Brier model {result.brier:.4f}, naive "
+        f"Bayes {result.brier_naive_bayes:.4f}, stage weights {result.brier_stage:.4f};"
+        f" shown {result.is_shown}"
+    )
+    t0 = time.perf_counter()
+    ids, _facts = winprob.open_facts()
+    print(f"facts of {len(ids)} open leads: {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    row = winprob.train_win_model()
+    print(
+        f"the worker's run: {time.perf_counter() - t0:.1f} s; {winprob.describe(row)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=20_000)
@@ -121,7 +149,16 @@ def main() -> None:
     parser.add_argument(
         "--outcomes", choices=["learnable", "stage", "random"], default="learnable"
     )
+    parser.add_argument("--db", help="a throwaway copy of a bench SQLite database")
     args = parser.parse_args()
+    if args.db:
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(args.db).resolve()}"
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
+        import django
+
+        django.setup()
+        measure_database()
+        return
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     import django

@@ -176,6 +176,16 @@ def test_open_leads_have_the_facts_of_now(history):
     ]
 
 
+def test_a_lead_moved_forward_and_back_counts_the_stage_it_was_closed_in(rep):
+    lead = make_lead(rep, owner=rep)
+    move_stage(lead, actor=rep, stage="negotiation", reason="verbal yes")
+    move_stage(lead, actor=rep, stage="qualification", reason="budget gone")
+    close_opportunity(lead, actor=rep, result="lost", reason="no budget")
+    facts, y, _closed, _ids = winprob.closed_history()
+    assert [(f.stage, f.stage_weight) for f in facts] == [("qualification", 0.25)]
+    assert list(y) == [0.0]
+
+
 def test_the_encoding_is_one_hot_and_standardised_by_hand():
     """Two leads. One-hot columns in sorted order per fact; numbers: log1p(age),
     log1p(activities), SCOTSMAN met, not scored. With two rows each differing number
