@@ -22,16 +22,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DecimalField,
-    DurationField,
-    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
+    IntegerField,
     Min,
     Q,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -193,102 +198,224 @@ def _cents(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-# --- qualified leads: one grouped query -------------------------------------------------
+# --- qualified leads: two grouped queries ------------------------------------------------
 
 
-def _lead_measures(scope: Scope, p: Periods, *, stalled: Q | None = None) -> list[dict]:
-    """Per team of the owner, every qualified-lead figure the dashboards show, in one
-    query: open leads (count, unweighted, weighted), the forecast for this quarter's
-    decision dates, won value per period, the win rate's counts and stalled leads."""
-    tz = scope.tz
-    is_open = Q(status=OpportunityStatus.OPEN)
-    is_won = Q(status=OpportunityStatus.WON)
-    decided = Q(status__in=DECIDED)
+@dataclass
+class LeadMeasures:
+    """The qualified-lead figures, per team of the owner and in total, and the won
+    value per month for the chart."""
+
+    teams: list[dict]
+    totals: dict
+    months: list[periods.Bucket]
+    won_per_month: list[tuple[Decimal, int]]
+
+
+OPEN_KEYS = (
+    "open_count",
+    "open_unweighted",
+    "open_weighted",
+    "forecast_count",
+    "forecast_weighted",
+    "commit_value",
+    "stalled",
+)
+CLOSED_KEYS = (
+    "won_month_count",
+    "won_month_value",
+    "won_month_ly_count",
+    "won_month_ly_value",
+    "won_quarter_count",
+    "won_quarter_value",
+    "won_quarter_ly_count",
+    "won_quarter_ly_value",
+    "won_recent",
+    "decided_recent",
+)
+
+
+def _money(expression, condition: Q | None = None):
+    return Coalesce(Sum(expression, filter=condition), ZERO, output_field=MONEY)
+
+
+def _open_measures(scope: Scope, p: Periods, stalled: Q | None) -> list[dict]:
+    """Per owner, over the open leads: count, unweighted and weighted value, this
+    quarter's forecast (by decision date, omitted left out), the commit leads due
+    this quarter and (for a salesperson) the stalled ones."""
     quarter_start, quarter_end = p.whole_quarter
-    due_this_quarter = is_open & Q(
-        decision_date__gte=quarter_start, decision_date__lte=quarter_end
-    )
-    in_forecast = due_this_quarter & Q(_category__in=FORECAST_CATEGORIES)
-    won_in = {
-        "month": _between("closed_at", p.month, tz),
-        "month_ly": _between("closed_at", year_earlier(p.month), tz),
-        "quarter": _between("closed_at", p.quarter, tz),
-        "quarter_ly": _between("closed_at", year_earlier(p.quarter), tz),
-    }
-    last_days = _between("closed_at", p.last_days, tz)
-    earliest = min(year_earlier(p.quarter)[0], year_earlier(p.month)[0], p.last_days[0])
-    since = periods.start_of_day(earliest, tz)
-
-    def money(expression, condition: Q):
-        return Coalesce(Sum(expression, filter=condition), ZERO, output_field=MONEY)
-
+    due = Q(decision_date__gte=quarter_start, decision_date__lte=quarter_end)
+    in_forecast = due & Q(_category__in=FORECAST_CATEGORIES)
     weighted = F("expected_value") * weight_expression()
     measures = {
-        "open_count": Count("pk", filter=is_open),
-        "open_unweighted": money("expected_value", is_open),
-        "open_weighted": money(weighted, is_open),
+        "open_count": Count("pk"),
+        "open_unweighted": _money("expected_value"),
+        "open_weighted": _money(weighted),
         "forecast_count": Count("pk", filter=in_forecast),
-        "forecast_weighted": money(weighted, in_forecast),
-        "commit_value": money(
-            "expected_value", due_this_quarter & Q(_category=ForecastCategory.COMMIT)
+        "forecast_weighted": _money(weighted, in_forecast),
+        "commit_value": _money(
+            "expected_value", due & Q(_category=ForecastCategory.COMMIT)
         ),
-        "won_recent": Count("pk", filter=is_won & last_days),
-        "decided_recent": Count("pk", filter=decided & last_days),
     }
-    for key, span in won_in.items():
-        measures[f"won_{key}_count"] = Count("pk", filter=is_won & span)
-        measures[f"won_{key}_value"] = money("expected_value", is_won & span)
     if stalled is not None:
-        measures["stalled"] = Count("pk", filter=is_open & stalled)
-    rows = (
+        measures["stalled"] = Count("pk", filter=stalled)
+    return list(
         scope.opportunities(None)
-        .filter(is_open | (decided & Q(closed_at__gte=since)))
+        .filter(status=OpportunityStatus.OPEN)
         .annotate(_category=category_expression())
-        .values("owner__team", "owner__team__name")
+        .values("owner")
         .annotate(**measures)
         .order_by()
     )
-    return list(rows)
 
 
-def _sum(rows: list[dict], key: str):
-    return sum((r[key] for r in rows), start=0)
-
-
-def _won_chart(scope: Scope, p: Periods) -> dict:
-    """Won value per month over the last twelve months (by close date)."""
-    chart_scope = scope.with_filters(_filters(scope.filters, p.chart_months))
-    months = chart_scope.months()
-    won = (
-        chart_scope.opportunities("closed_at")
-        .filter(status=OpportunityStatus.WON)
-        .annotate(_m=periods.bucket_expression("closed_at", months))
-        .values("_m")
-        .annotate(
-            n=Count("pk"),
-            value=Coalesce(Sum("expected_value"), ZERO, output_field=MONEY),
+def _spans(p: Periods, tz) -> dict[str, tuple[datetime, datetime]]:
+    """The close-date periods the figures count, as [start, end) instants."""
+    return {
+        key: periods.day_range(span[0], span[1], tz)
+        for key, span in (
+            ("month", p.month),
+            ("month_ly", year_earlier(p.month)),
+            ("quarter", p.quarter),
+            ("quarter_ly", year_earlier(p.quarter)),
+            ("recent", p.last_days),
         )
+    }
+
+
+def _segment_expression(field_name: str, edges: list[datetime], lo: int, hi: int):
+    """SQL: the index ``i`` of the segment [edges[i], edges[i + 1]) holding the value
+    (for rows already within [edges[lo], edges[hi])), found by halving: about five
+    comparisons a row for twenty segments instead of twenty."""
+    if hi - lo == 1:
+        return Value(lo, output_field=IntegerField())
+    mid = (lo + hi) // 2
+    return Case(
+        When(
+            **{f"{field_name}__lt": edges[mid]},
+            then=_segment_expression(field_name, edges, lo, mid),
+        ),
+        default=_segment_expression(field_name, edges, mid, hi),
+        output_field=IntegerField(),
+    )
+
+
+def _closed_measures(scope: Scope, edges: list[datetime]) -> list[dict]:
+    """Per owner, result and segment of close dates (the stretches between
+    consecutive ``edges``): the number of leads and their value.
+
+    Every period shown (this month, this quarter, the same days last year, the last
+    90 days, each month of the chart) is a run of whole segments, so one pass over the
+    closed leads with one CASE and two sums answers them all; a conditional sum per
+    figure would make the database evaluate a dozen filters per row."""
+    segment = _segment_expression("closed_at", edges, 0, len(edges) - 1)
+    # Only the close date bounds the rows (closed_at is set for closed leads alone),
+    # and the groups are expressions no index provides: SQLite then reads the table
+    # in one pass instead of walking an (owner, status) index and fetching each row
+    # from it (measured at 300,000 leads: 1.0 s against 2.5 s on a busy machine).
+    return list(
+        scope.opportunities(None)
+        .filter(closed_at__gte=edges[0], closed_at__lt=edges[-1])
+        .annotate(
+            _s=segment,
+            owner_=Cast("owner", IntegerField()),
+            status_=Cast("status", CharField()),
+        )
+        .values("_s", "owner_", "status_")
+        .annotate(n=Count("pk"), value=_money("expected_value"))
         .order_by()
     )
-    values: list[Decimal | None] = [ZERO] * len(months)
-    counts = [0] * len(months)
-    for row in won:
-        if row["_m"] is not None:
-            values[row["_m"]] = _cents(row["value"])
-            counts[row["_m"]] = row["n"]
+
+
+def _lead_measures(
+    scope: Scope, p: Periods, *, stalled: Q | None = None
+) -> LeadMeasures:
+    months = periods.months(p.chart_months[0], p.chart_months[1], scope.tz)
+    spans = _spans(p, scope.tz)
+    edges = sorted(
+        {t for span in spans.values() for t in span}
+        | {b.start for b in months}
+        | {b.end for b in months}
+    )
+    by_owner: dict[int, dict] = {}
+
+    def owner_row(owner: int) -> dict:
+        return by_owner.setdefault(owner, {key: 0 for key in OPEN_KEYS + CLOSED_KEYS})
+
+    for row in _open_measures(scope, p, stalled):
+        owner_row(row["owner"]).update({k: row[k] for k in OPEN_KEYS if k in row})
+    won_per_month = [[ZERO, 0] for _b in months]
+    for row in _closed_measures(scope, edges):
+        if row["_s"] is None or row["status_"] not in DECIDED:
+            continue  # nurture is parked, not decided
+        start = edges[row["_s"]]
+        won = row["status_"] == OpportunityStatus.WON
+        target = owner_row(row["owner_"])
+        for key, (lo, hi) in spans.items():
+            if not lo <= start < hi:
+                continue
+            if key == "recent":
+                target["decided_recent"] += row["n"]
+                target["won_recent"] += row["n"] if won else 0
+            elif won:
+                target[f"won_{key}_count"] += row["n"]
+                target[f"won_{key}_value"] += row["value"]
+        if won:
+            for b in months:
+                if b.start <= start < b.end:
+                    won_per_month[b.index][0] += row["value"]
+                    won_per_month[b.index][1] += row["n"]
+    # Owners are a few dozen people: their teams in one small query.
+    teams_of = (
+        {
+            pk: (team, name)
+            for pk, team, name in User.objects.filter(
+                pk__in=list(by_owner)
+            ).values_list("pk", "team", "team__name")
+        }
+        if by_owner
+        else {}
+    )
+    teams: dict[int | None, dict] = {}
+    totals = {key: 0 for key in OPEN_KEYS + CLOSED_KEYS}
+    for owner, row in by_owner.items():
+        team, name = teams_of.get(owner, (None, None))
+        target = teams.setdefault(
+            team,
+            {"team": team, "name": name, **{key: 0 for key in OPEN_KEYS + CLOSED_KEYS}},
+        )
+        for key in OPEN_KEYS + CLOSED_KEYS:
+            target[key] += row[key]
+            totals[key] += row[key]
+    return LeadMeasures(
+        teams=list(teams.values()),
+        totals=totals,
+        months=months,
+        won_per_month=[(_cents(v), n) for v, n in won_per_month],
+    )
+
+
+def _won_chart(scope: Scope, measures: LeadMeasures) -> dict:
+    """Won value per month over the last twelve months (by close date)."""
     chart = Chart(
         key="won-per-month",
         title=_("Won value per month (last 12 months)"),
         type="bar",
-        labels=[b.label for b in months],
+        labels=[b.label for b in measures.months],
         datasets=[
-            Dataset(_("Won value"), values, Kind.MONEY),
-            Dataset(_("Won leads"), counts, Kind.INT, type="line", axis="y2"),
+            Dataset(
+                _("Won value"), [v for v, _n in measures.won_per_month], Kind.MONEY
+            ),
+            Dataset(
+                _("Won leads"),
+                [n for _v, n in measures.won_per_month],
+                Kind.INT,
+                type="line",
+                axis="y2",
+            ),
         ],
     )
-    return serialize(_Home(), chart_scope, ReportResult(charts=[chart]), {})["charts"][
-        0
-    ]
+    return serialize(_Home(), scope, ReportResult(charts=[chart]), {})["charts"][0]
 
 
 class _Home:
@@ -307,24 +434,24 @@ def _filters(base: ReportFilters, span: tuple[date, date], **changes) -> ReportF
 
 
 def _pipeline_figures(
-    rows: list[dict], p: Periods, *, mine: bool, person: str = ""
+    totals: dict, p: Periods, *, mine: bool, person: str = ""
 ) -> list[Figure]:
     """Open pipeline, forecast this quarter, won this month/quarter and the win rate:
     the same figures for the company (a director) and for one salesperson."""
-    won_quarter = _cents(_sum(rows, "won_quarter_value"))
-    commit_rollup = won_quarter + _cents(_sum(rows, "commit_value"))
+    won_quarter = _cents(totals["won_quarter_value"])
+    commit_rollup = won_quarter + _cents(totals["commit_value"])
     figures = [
         Figure(
             "open_count",
             _("My open qualified leads") if mine else _("Open qualified leads"),
-            _sum(rows, "open_count"),
+            totals["open_count"],
             Kind.INT,
             _link("pipeline", person=person),
         ),
         Figure(
             "open_unweighted",
             _("Open pipeline (unweighted)"),
-            _cents(_sum(rows, "open_unweighted")),
+            _cents(totals["open_unweighted"]),
             Kind.MONEY,
             _link("pipeline", person=person),
             detail=_("Sum of the expected values of the open leads."),
@@ -332,7 +459,7 @@ def _pipeline_figures(
         Figure(
             "open_weighted",
             _("Open pipeline (weighted)"),
-            _cents(_sum(rows, "open_weighted")),
+            _cents(totals["open_weighted"]),
             Kind.MONEY,
             _link("pipeline", person=person),
             detail=_("Expected value × probability (P win × P go, else the stage's)."),
@@ -340,7 +467,7 @@ def _pipeline_figures(
         Figure(
             "forecast_weighted",
             _("Forecast this quarter (weighted)"),
-            _cents(_sum(rows, "forecast_weighted")),
+            _cents(totals["forecast_weighted"]),
             Kind.MONEY,
             _link("forecast", p.whole_quarter, person=person),
             compare=commit_rollup,
@@ -360,16 +487,16 @@ def _pipeline_figures(
             Figure(
                 key,
                 label,
-                _cents(_sum(rows, f"{key}_value")),
+                _cents(totals[f"{key}_value"]),
                 Kind.MONEY,
                 _link("performance", span, person=person),
-                compare=_cents(_sum(rows, f"{key}_ly_value")),
+                compare=_cents(totals[f"{key}_ly_value"]),
                 compare_label=_("same days last year"),
                 detail=_("%(n)s won (last year %(then)s), by close date.")
-                % {"n": _sum(rows, count_key), "then": _sum(rows, f"{key}_ly_count")},
+                % {"n": totals[count_key], "then": totals[f"{key}_ly_count"]},
             )
         )
-    won, decided = _sum(rows, "won_recent"), _sum(rows, "decided_recent")
+    won, decided = totals["won_recent"], totals["decided_recent"]
     figures.append(
         Figure(
             "win_rate",
@@ -436,7 +563,7 @@ def _inquiry_volume(
         _between("received_at", then_span, tz),
     )
     counts = (
-        scope.inquiries(None)
+        _received(scope, min(now_span[0], then_span[0]), max(now_span[1], then_span[1]))
         .filter(this | then)
         .aggregate(now=Count("pk", filter=this), then=Count("pk", filter=then))
     )
@@ -453,8 +580,8 @@ def _inquiry_volume(
 
 
 def _team_dashboard(scope: Scope, p: Periods) -> Dashboard:
-    rows = _lead_measures(scope, p)
-    figures = _pipeline_figures(rows, p, mine=False)
+    measures = _lead_measures(scope, p)
+    figures = _pipeline_figures(measures.totals, p, mine=False)
     figures.append(
         _inquiry_volume(
             scope,
@@ -468,15 +595,15 @@ def _team_dashboard(scope: Scope, p: Periods) -> Dashboard:
     figures.extend(_triage_figures(scope, p))
     teams = [
         {
-            "name": r["owner__team__name"] or _("No team"),
+            "name": r["name"] or _("No team"),
             "open_count": r["open_count"],
             "open_weighted": _cents(r["open_weighted"]),
             "won_quarter_value": _cents(r["won_quarter_value"]),
             "won_quarter_count": r["won_quarter_count"],
             "win_rate": ratio(r["won_recent"], r["decided_recent"]),
-            "url": _link("performance", p.quarter, team=r["owner__team"]),
+            "url": _link("performance", p.quarter, team=r["team"]),
         }
-        for r in rows
+        for r in measures.teams
     ]
     teams.sort(key=lambda t: (t["name"] == _("No team"), t["name"].casefold()))
     return Dashboard(
@@ -485,7 +612,7 @@ def _team_dashboard(scope: Scope, p: Periods) -> Dashboard:
         figures=figures,
         rows=teams,
         rows_title=_("Per team"),
-        chart=_won_chart(scope, p),
+        chart=_won_chart(scope, measures),
     )
 
 
@@ -505,17 +632,20 @@ def _stalled_condition(now: datetime) -> Q:
 def _sales_dashboard(scope: Scope, p: Periods) -> Dashboard:
     user = scope.user
     mine = scope.with_filters(_filters(scope.filters, p.month, person=user.pk))
-    rows = _lead_measures(mine, p, stalled=_stalled_condition(p.now))
-    figures = _pipeline_figures(rows, p, mine=True, person=user.username)
+    measures = _lead_measures(mine, p, stalled=_stalled_condition(p.now))
+    figures = _pipeline_figures(measures.totals, p, mine=True, person=user.username)
+    # Counted from the leads' side: Scope.activities() checks reach with a subquery
+    # over every lead of the team (300 ms at 300,000 leads); the same rows joined
+    # from scope.opportunities() take a few milliseconds.
     overdue = (
-        scope.activities(None)
+        scope.opportunities(None)
         .filter(
-            assignee=user,
-            done_at__isnull=True,
-            due_at__lt=p.now,
-            opportunity__status=OpportunityStatus.OPEN,
+            status=OpportunityStatus.OPEN,
+            activities__assignee=user,
+            activities__done_at__isnull=True,
+            activities__due_at__lt=p.now,
         )
-        .count()
+        .aggregate(n=Count("activities"))["n"]
     )
     figures += [
         Figure(
@@ -529,7 +659,7 @@ def _sales_dashboard(scope: Scope, p: Periods) -> Dashboard:
         Figure(
             "stalled",
             _("My stalled leads"),
-            _sum(rows, "stalled"),
+            measures.totals["stalled"],
             Kind.INT,
             _link("cycle-times", person=user.username),
             detail=_("Longer in their stage than the stage's limit."),
@@ -538,21 +668,56 @@ def _sales_dashboard(scope: Scope, p: Periods) -> Dashboard:
     return Dashboard(kind="sales", title=_("My figures"), figures=figures)
 
 
+class HoursBetween(Func):
+    """SQL: hours from the first datetime to the second, computed by the database
+    (Django's own duration arithmetic on SQLite calls Python once per row: 0.6 s for
+    9,000 inquiries)."""
+
+    output_field = FloatField()
+
+    def __init__(self, start, end, **extra):
+        super().__init__(end, start, **extra)  # rendered as end − start
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 24.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+
+def _received(scope: Scope, first: date, last: date):
+    """Inquiries in reach received from ``first`` to ``last``. The condition on the
+    status (always open or closed) lets the database use the (status, received_at)
+    index instead of reading a million rows."""
+    start, end = periods.day_range(first, last, scope.tz)
+    return scope.inquiries(None).filter(
+        status__in=InquiryStatus.values, received_at__gte=start, received_at__lt=end
+    )
+
+
 def _speed_to_first_action(scope: Scope, p: Periods) -> Figure:
     """Median hours from receipt to assessment (closing the inquiry: the first thing
-    triage does with it), over the inquiries assessed in the last SPEED_DAYS days."""
-    hours = [
-        d.total_seconds() / 3600
-        for d in scope.inquiries(None)
-        .filter(_between("closed_at", p.speed_days, scope.tz))
-        .annotate(
-            _d=ExpressionWrapper(
-                F("closed_at") - F("received_at"), output_field=DurationField()
-            )
-        )
-        .values_list("_d", flat=True)
-        if d is not None
-    ]
+    triage does with it), over the inquiries received in the last SPEED_DAYS days
+    that have been assessed (cohort counting, DOMAIN.md §8 KPI 2); the ones still
+    waiting are the backlog figure's."""
+    hours = list(
+        _received(scope, *p.speed_days)
+        .filter(status=InquiryStatus.CLOSED)
+        .annotate(_h=HoursBetween("received_at", "closed_at"))
+        .values_list("_h", flat=True)
+    )
     middle = median(hours)
     return Figure(
         "speed_to_first_action",
@@ -561,8 +726,8 @@ def _speed_to_first_action(scope: Scope, p: Periods) -> Figure:
         Kind.HOURS,
         _link("efficiency", p.speed_days),
         detail=_(
-            "Received → assessed, calendar hours, over the %(n)s inquiries assessed in "
-            "the last %(days)s days."
+            "Received → assessed, in calendar hours, over the %(n)s inquiries "
+            "received in the last %(days)s days and assessed so far."
         )
         % {"n": len(hours), "days": SPEED_DAYS},
     )
@@ -586,9 +751,8 @@ def _inside_dashboard(scope: Scope, p: Periods) -> Dashboard:
 
 
 def _marketing_dashboard(scope: Scope, p: Periods) -> Dashboard:
-    month_scope = scope.with_filters(_filters(scope.filters, p.month))
     by_channel = list(
-        month_scope.inquiries("received_at")
+        _received(scope, *p.month)
         .values("channel")
         .annotate(
             n=Count("pk"),
@@ -607,8 +771,8 @@ def _marketing_dashboard(scope: Scope, p: Periods) -> Dashboard:
         }
         for r in by_channel
     ]
-    total = _sum(by_channel, "n")
-    qualified = _sum(by_channel, "qualified")
+    total = sum(r["n"] for r in by_channel)
+    qualified = sum(r["qualified"] for r in by_channel)
     figures = [
         Figure(
             "inquiries_month",
