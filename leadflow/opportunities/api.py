@@ -21,6 +21,7 @@ from leadflow.opportunities import actions
 from leadflow.opportunities.models import Activity, Opportunity, Quote, Stage
 from leadflow.opportunities.queries import (
     get_opportunity_for_user,
+    require_lead_lists,
     stakeholders_with_phases,
     visible_opportunities,
 )
@@ -316,7 +317,9 @@ def _line_inputs(lines) -> list[actions.LineInput]:
 def opportunities(
     request, params: Query[PageParams], filters: Query[OpportunityFilters]
 ):
-    """Visible qualified leads, newest first, filtered (status=all for every status)."""
+    """Visible qualified leads, newest first, filtered (status=all for every status);
+    403 for roles that own no leads and see none (as the page)."""
+    require_lead_lists(request.auth)
     qs = visible_opportunities(request.auth).order_by("-created_at", "-id")
     status = filters.status.strip()
     if status and status != "all":

@@ -42,6 +42,16 @@ def visible_opportunities(user: User) -> QuerySet[Opportunity]:
     return qs.filter(scope)
 
 
+def require_lead_lists(user: User) -> None:
+    """Lists of qualified leads (page, API, board) are for people who own leads or see
+    them all; others get 403, not an empty list."""
+    if not (
+        has_capability(user, "opportunity.own")
+        or has_capability(user, "opportunity.view_all")
+    ):
+        raise PermissionDenied("opportunity.list")
+
+
 def follow_up_scope(user: User) -> Q:
     """Leads parked in nurture that come back to this user: as the named follow-up
     person, or — without one — as a member of the team that follows up."""

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, Http404
@@ -43,6 +42,7 @@ from leadflow.opportunities.models import Activity, Document, Quote
 from leadflow.opportunities.queries import (
     customer_context,
     get_opportunity_for_user,
+    require_lead_lists,
     stakeholders_with_phases,
     visible_opportunities,
 )
@@ -62,11 +62,7 @@ HUNDRED = Decimal(100)
 
 @login_required
 def opportunity_list(request):
-    if not (
-        has_capability(request.user, "opportunity.own")
-        or has_capability(request.user, "opportunity.view_all")
-    ):
-        raise PermissionDenied
+    require_lead_lists(request.user)
     status = request.GET.get("status") or OpportunityStatus.OPEN
     qs = visible_opportunities(request.user).order_by("-created_at", "-id")
     if status in OpportunityStatus.values:

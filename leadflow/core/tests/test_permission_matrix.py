@@ -520,7 +520,7 @@ API_MATRIX: dict[str, str] = {
     "PATCH /api/contacts/{contact_id}": "ok    ok    ok    ok    ok    ok    403   401",
     "POST /api/contacts/{contact_id}/visits": "ok    ok    ok    ok    ok    ok    403   401",
     "POST /api/contacts/{contact_id}/consent": "ok    ok    ok    ok    ok    ok    403   401",
-    "GET /api/opportunities": "ok    ok    ok    ok    ok    ok    ok    401",
+    "GET /api/opportunities": "ok    ok    ok    ok    ok    403   403   401",
     "GET /api/opportunities/{opportunity_id}": "ok    ok    ok    404   ok    404   404   401",
     "PATCH /api/opportunities/{opportunity_id}": "ok    ok    ok    404   ok    404   404   401",
     "POST /api/opportunities/{opportunity_id}/stage": "ok    ok    ok    404   ok    404   404   401",
@@ -584,14 +584,7 @@ API_MATRIX.update({f"GET /api/analytics/{name}": ANALYTICS_ROW_API for name in R
 
 # Cells where the code answers differently from what the matrix should say: the test
 # asserts the wanted answer and is a strict xfail until the code is fixed.
-API_LIST_OF_LEADS = (
-    "a role that may not see qualified leads gets 200 and an empty list from "
-    "GET /api/opportunities, where the page (/opportunities/) answers 403"
-)
-BUGS: dict[tuple[str, str], tuple[str, str]] = {
-    ("GET /api/opportunities", "marketer"): ("403", API_LIST_OF_LEADS),
-    ("GET /api/opportunities", "colleague"): ("403", API_LIST_OF_LEADS),
-}
+BUGS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def cells(row: str) -> dict[str, str]:
