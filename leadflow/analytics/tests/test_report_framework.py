@@ -19,10 +19,12 @@ The rep took none of them in and sees no inquiries: an empty table.
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from leadflow.accounts.permissions import has_capability
@@ -112,7 +114,7 @@ def test_the_index_lists_every_report_the_user_may_open(client, personas, person
         assert (link in html) == allowed_for(report, user), report.name
         if allowed_for(report, user):
             assert f"/analytics/{report.name}/" in html
-            assert str(report.title) in html
+            assert escape(str(report.title)) in html
 
 
 def test_the_index_lists_reports_in_spec_order(client, director):
@@ -145,8 +147,6 @@ def test_an_unknown_report_is_a_404(client, director, api_as):
 
 def _cells(html: str, testid: str) -> list[list[str]]:
     """The text of each row of a table (th and td), tags stripped."""
-    import re
-
     start = html.index(f'data-testid="{testid}"')
     table = html[start : html.index("</table>", start)]
     rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
@@ -448,7 +448,7 @@ def _every_report_answers(client, api_as, personas, name, persona):
         return
     assert response.status_code == 200
     html = response.content.decode()
-    assert f"{report.number}. {report.title}" in html
+    assert escape(f"{report.number}. {report.title}") in html
     result = response.context["result"]
     for table in result.tables:
         shown = f'data-testid="table-{table.key}"' in html
