@@ -20,9 +20,11 @@ precision): administrators only (``config.manage``, checked at the edge), audite
 weight it saw and a change in between is refused with 409 ``stale_weight``.
 """
 
+import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -30,6 +32,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -49,7 +52,8 @@ from leadflow.opportunities.states import OpportunityStatus
 
 # Fewer closed leads than this behind a stage: no observed figure, no adopting.
 MIN_CLOSED_LEADS = 20
-WEIGHT_STEP = Decimal("0.001")  # Stage.weight: max_digits=4, decimal_places=3
+WEIGHT_STEP = Decimal("0.001")
+CACHE_SECONDS = 600  # Stage.weight: max_digits=4, decimal_places=3
 
 CLOSED = (
     OpportunityStatus.WON,
@@ -110,16 +114,9 @@ def _position(field: str, stages: list[Stage], attribute: str) -> Case:
     )
 
 
-def calibrate(leads: QuerySet[Opportunity]) -> list[StageCalibration]:
-    """Observed P(win | stage) for each active stage over the closed leads among
-    ``leads`` (pass a Scope's ``opportunities(None)``). Two aggregate queries: the
-    won count, and the not-won leads counted by the furthest stage they reached."""
-    stages = list(Stage.objects.order_by("order", "id"))
-    active = [i for i, s in enumerate(stages) if s.is_active]
-    if not active:
-        return []
-    closed = leads.order_by().filter(status__in=CLOSED)
-    won = closed.filter(status=OpportunityStatus.WON).count()
+def _furthest_counts(closed: QuerySet[Opportunity], stages: list[Stage]) -> list[int]:
+    """Closed, not-won leads counted by the position of the furthest stage they
+    reached: one aggregate query (a correlated MAX over each lead's stage moves)."""
     moved_to = (
         OpportunityTransition.objects.filter(
             opportunity=OuterRef("pk"), data__event="opportunity.stage_changed"
@@ -141,10 +138,50 @@ def calibrate(leads: QuerySet[Opportunity]) -> list[StageCalibration]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    reached = [0] * len(stages)  # not-won leads whose furthest stage is i
+    reached = [0] * len(stages)
     for row in by_furthest:
         if row["_furthest"] is not None and row["_furthest"] >= 0:
             reached[row["_furthest"]] += row["n"]
+    return reached
+
+
+def calibrate(
+    leads: QuerySet[Opportunity], *, cache_key: str = ""
+) -> list[StageCalibration]:
+    """Observed P(win | stage) for each active stage over the closed leads among
+    ``leads`` (pass a Scope's ``opportunities(None)``). ``cache_key`` (a name for the
+    reach): keep the furthest-stage counts for at most :data:`CACHE_SECONDS`, keyed
+    by a fingerprint of the closed leads (over every lead the count reads each closed
+    lead's stage moves: seconds at 300,000 leads); the configured weights are always
+    read fresh."""
+    stages = list(Stage.objects.order_by("order", "id"))
+    active = [i for i, s in enumerate(stages) if s.is_active]
+    if not active:
+        return []
+
+    closed = leads.order_by().filter(status__in=CLOSED)
+    if cache_key:
+        # The key holds a fingerprint of the closed leads read from an index (how
+        # many, how many won, the newest): a lead closing changes it, so the cache
+        # does not answer for a history that has grown.
+        seen = closed.aggregate(
+            n=Count("pk"),
+            won=Count("pk", filter=Q(status=OpportunityStatus.WON)),
+            top=Max("pk"),
+        )
+        won = seen["won"]
+        order = ",".join(f"{s.pk}.{s.code}" for s in stages)
+        key = (
+            "analytics:calibration:"
+            + hashlib.sha256(f"{cache_key}|{order}|{seen}".encode()).hexdigest()[:32]
+        )
+        reached = cache.get(key)
+        if reached is None:
+            reached = _furthest_counts(closed, stages)
+            cache.set(key, reached, CACHE_SECONDS)
+    else:
+        won = closed.filter(status=OpportunityStatus.WON).count()
+        reached = _furthest_counts(closed, stages)
     passed = {i: won + sum(reached[i:]) for i in active}
 
     result = []
@@ -172,11 +209,21 @@ def calibrate(leads: QuerySet[Opportunity]) -> list[StageCalibration]:
     return result
 
 
+def calibrate_scope(scope: Scope) -> list[StageCalibration]:
+    """The calibration over the closed leads a Scope counts, whenever they closed;
+    cached when the scope is every lead without filters (directors, administrators)."""
+    f = scope.filters
+    unfiltered = not any((f.channel, f.campaign, f.department, f.team, f.person)) and (
+        f.service_type is None and f.industry is None
+    )
+    key = "all" if scope.everything and unfiltered else ""
+    return calibrate(scope.opportunities(date_field=None), cache_key=key)
+
+
 def calibration_for(user: User) -> list[StageCalibration]:
     """The calibration over every closed lead the user's analyses count (directors
-    and administrators: all of them), whenever it closed."""
-    scope = Scope(user=user, filters=parse_filters({}))
-    return calibrate(scope.opportunities(date_field=None))
+    and administrators: all of them)."""
+    return calibrate_scope(Scope(user=user, filters=parse_filters({})))
 
 
 def _weight(value, *, label: str) -> Decimal:

@@ -13,16 +13,17 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import (
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Trim
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from leadflow.accounts.permissions import has_capability
 from leadflow.analytics.calibration import (
     MIN_CLOSED_LEADS,
-    calibrate,
+    calibrate_scope,
     can_view_calibration,
 )
 from leadflow.analytics.models import Benchmark
@@ -137,6 +138,33 @@ def _late_flag(windows: list[tuple]) -> RawSQL:
 
 
 # --- small helpers -----------------------------------------------------------------------
+
+
+class ElapsedSeconds(Func):
+    """Seconds from the second datetime to the first, computed by the database's own
+    functions: Django's datetime arithmetic calls a Python function per row on SQLite
+    (seconds at a million inquiries)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::float",
+            arg_joiner=" - ",
+            **extra,
+        )
 
 
 def _position(value: float | None, low, high) -> str | None:
@@ -529,9 +557,11 @@ class ProcessReport(Report):
 
     def _moves(self, scope: Scope):
         start, end = scope.period_range()
-        leads = scope.opportunities(date_field=None).values("pk")
-        return OpportunityTransition.objects.order_by().filter(
-            opportunity__in=leads,
+        moves = OpportunityTransition.objects.order_by()
+        if not (scope.everything and not scope.opportunity_q()):
+            leads = scope.opportunities(date_field=None).values("pk")
+            moves = moves.filter(opportunity__in=leads)
+        return moves.filter(
             at__gte=start,
             at__lt=end,
             data__event="opportunity.stage_changed",
@@ -575,8 +605,10 @@ class ProcessReport(Report):
         planned = Activity.objects.filter(
             opportunity=OuterRef("pk"), done_at__isnull=True, due_at__isnull=False
         )
+        counts = open_leads.aggregate(
+            base=Count("pk"), count=Count("pk", filter=~Exists(planned))
+        )
         idle = open_leads.filter(~Exists(planned))
-        counts = {"base": open_leads.count(), "count": idle.count()}
         listed = _only_visible(idle, scope, path="pk")
         stages = {s.pk: str(s) for s in Stage.objects.all()}
         rows = [
@@ -603,8 +635,11 @@ class ProcessReport(Report):
 
     def _no_reason(self, scope: Scope) -> dict:
         closed = scope.opportunities("closed_at").filter(status__in=NO_REASON_RESULTS)
-        blank = closed.annotate(_reason=Trim("result_reason")).filter(_reason="")
-        counts = {"base": closed.count(), "count": blank.count()}
+        closed = closed.annotate(_reason=Trim("result_reason"))
+        counts = closed.aggregate(
+            base=Count("pk"), count=Count("pk", filter=Q(_reason=""))
+        )
+        blank = closed.filter(_reason="")
         listed = _only_visible(blank, scope, path="pk")
         labels = dict(OpportunityStatus.choices)
         rows = [
@@ -623,59 +658,62 @@ class ProcessReport(Report):
     # --- our ratios next to the benchmarks ---------------------------------------------
 
     def _our_ratios(self, scope: Scope) -> dict:
-        """{metric: (value, counted over)}; lead → deal per channel code."""
-        inquiries = scope.inquiries("received_at")
+        """{metric: (value, counted over)}; lead → deal per channel code. The
+        inquiry ratios come from one pass over the period's inquiries."""
         hour_ago = timezone.now() - SPEED_TO_LEAD
-        speed = inquiries.filter(received_at__lte=hour_ago).aggregate(
-            n=Count("pk"),
-            fast=Count(
-                "pk",
-                filter=Q(
-                    closed_at__isnull=False,
-                    closed_at__lte=F("received_at") + SPEED_TO_LEAD,
+        within_hour = LessThanOrEqual(
+            ElapsedSeconds("closed_at", "received_at"),
+            SPEED_TO_LEAD.total_seconds(),
+        )
+        per_channel = list(
+            scope.inquiries("received_at")
+            .values("channel_id")
+            .annotate(
+                n=Count("pk"),
+                qualified=Count("pk", filter=Q(outcome=Outcome.QUALIFIED)),
+                speed_n=Count("pk", filter=Q(received_at__lte=hour_ago)),
+                fast=Count(
+                    "pk",
+                    filter=Q(received_at__lte=hour_ago, closed_at__isnull=False)
+                    & Q(within_hour),
                 ),
-            ),
+                won=Count("pk", filter=Q(opportunity__status=OpportunityStatus.WON)),
+            )
+            .order_by()
         )
-        qualification = inquiries.aggregate(
-            n=Count("pk"), qualified=Count("pk", filter=Q(outcome=Outcome.QUALIFIED))
-        )
+        total = {
+            key: sum(row[key] for row in per_channel)
+            for key in ("n", "qualified", "speed_n", "fast")
+        }
+        codes = dict(Channel.objects.values_list("pk", "code"))
         decided = scope.opportunities("created_at").aggregate(
             n=Count("pk", filter=Q(status__in=DECIDED)),
             won=Count("pk", filter=Q(status=OpportunityStatus.WON)),
         )
-        by_channel = {
-            row["channel__code"]: (ratio(row["won"], row["n"]), row["n"])
-            for row in inquiries.values("channel__code")
-            .annotate(
-                n=Count("pk"),
-                won=Count("pk", filter=Q(opportunity__status=OpportunityStatus.WON)),
-            )
-            .order_by()
-        }
         return {
-            SPEED: (ratio(speed["fast"], speed["n"]), speed["n"]),
-            QUALIFICATION: (
-                ratio(qualification["qualified"], qualification["n"]),
-                qualification["n"],
-            ),
+            SPEED: (ratio(total["fast"], total["speed_n"]), total["speed_n"]),
+            QUALIFICATION: (ratio(total["qualified"], total["n"]), total["n"]),
             WIN_RATE: (ratio(decided["won"], decided["n"]), decided["n"]),
-            LEAD_TO_DEAL: by_channel,
+            LEAD_TO_DEAL: {
+                codes.get(row["channel_id"]): (ratio(row["won"], row["n"]), row["n"])
+                for row in per_channel
+            },
         }
 
     def _cycle_days(self, scope: Scope) -> list[float]:
         """Days from receipt (or creation) to the close of the won leads closed in the
         period: one column fetched, for the median."""
-        length = ExpressionWrapper(
-            F("closed_at") - Coalesce(F("inquiry__received_at"), F("created_at")),
-            output_field=DurationField(),
-        )
         return [
-            d.total_seconds() / 86400
-            for d in scope.opportunities("closed_at")
+            seconds / 86400
+            for seconds in scope.opportunities("closed_at")
             .filter(status=OpportunityStatus.WON)
-            .annotate(_length=length)
+            .annotate(
+                _length=ElapsedSeconds(
+                    "closed_at", Coalesce(F("inquiry__received_at"), F("created_at"))
+                )
+            )
             .values_list("_length", flat=True)
-            if d is not None
+            if seconds is not None
         ]
 
     def _benchmarks(self, scope: Scope) -> tuple[list[dict], list[dict]]:
@@ -753,7 +791,7 @@ class ProcessReport(Report):
                 "observed": c.observed,
                 "passed": c.passed,
             }
-            for c in calibrate(scope.opportunities(date_field=None))
+            for c in calibrate_scope(scope)
         ]
         return Table(
             "stage_weights",

@@ -283,3 +283,15 @@ def test_page_admin_adopts(history, client, admin):
 def test_page_is_for_directors_and_admins(personas, client, who):
     client.force_login(personas[who])
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_cached_counts_follow_a_newly_closed_lead(history, director):
+    from leadflow.analytics.calibration import calibration_for
+
+    before = {r.stage.code: r.passed for r in calibration_for(director)}
+    assert before == {"qualification": 20, "proposal": 12, "negotiation": 8}
+    _lead(personas_rep := director, [], None)  # an open lead changes nothing
+    assert {r.stage.code: r.passed for r in calibration_for(director)} == before
+    _lead(personas_rep, ["proposal"], "lost")
+    after = {r.stage.code: r.passed for r in calibration_for(director)}
+    assert after == {"qualification": 21, "proposal": 13, "negotiation": 8}
