@@ -15,6 +15,7 @@ performance report, so a win rate means the same on both pages.
 from datetime import timedelta
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -136,19 +137,21 @@ def rates(counts: dict) -> dict:
     }
 
 
+COUNT_KEYS = (
+    "won",
+    "lost",
+    "not_going_ahead",
+    "nurture",
+    "won_value",
+    "decided_value",
+    "quoted",
+    "quoted_won",
+)
+
+
 def add_up(rows: list[dict]) -> dict:
     """The totals of rate rows (sums of the counts, rates recomputed)."""
-    keys = (
-        "won",
-        "lost",
-        "not_going_ahead",
-        "nurture",
-        "won_value",
-        "decided_value",
-        "quoted",
-        "quoted_won",
-    )
-    return rates({k: sum(r[k] for r in rows) for k in keys})
+    return rates({k: sum(r[k] for r in rows) for k in COUNT_KEYS})
 
 
 def _rate_columns(first: str) -> list[Column]:
@@ -166,12 +169,25 @@ def _rate_columns(first: str) -> list[Column]:
     ]
 
 
-def _breakdown(qs, group, label) -> list[dict]:
-    """Rate rows per value of ``group`` (a field path or an annotation name)."""
+def grouped(qs, *fields: str) -> list[dict]:
+    """The counts per combination of ``fields``, in one scan of the closed leads.
+    Every count is a sum, so one grouped query feeds several breakdowns (a scan of
+    the leads closed in a year is what costs; the groups are few)."""
+    return list(qs.values(*fields).annotate(**closed_counts()).order_by())
+
+
+def _breakdown(groups: list[dict], field: str, label) -> list[dict]:
+    """Rate rows per value of ``field``, summed over the other fields' groups."""
+    sums: dict = {}
+    for group in groups:
+        into = sums.setdefault(group[field], dict.fromkeys(COUNT_KEYS, 0))
+        for key in COUNT_KEYS:
+            into[key] += group[key]
     rows = []
-    for counts in qs.values(group).annotate(**closed_counts()).order_by(group):
+    for value, counts in sums.items():
         row = rates(counts)
-        row["name"] = label(counts[group])
+        row["value"] = value
+        row["name"] = label(value)
         rows.append(row)
     rows.sort(key=lambda r: (-(r["won"] + r["lost"] + r["not_going_ahead"]), r["name"]))
     return rows
@@ -198,30 +214,40 @@ def _earlier(model, field: str, when: str, ref, *extra: Q) -> Exists:
     )
 
 
-def bought_before(ref) -> Q:
-    """The lead's company (or contact) had a won lead or a booked order before
-    ``ref``."""
-    return (
-        _earlier(Order, "company", "ordered_at", ref)
-        | _earlier(Order, "contact", "ordered_at", ref)
-        | _earlier(Opportunity, "company", "closed_at", ref, Q(status=WON))
-        | _earlier(Opportunity, "contact", "closed_at", ref, Q(status=WON))
+def _by_company_else_contact(check) -> Case:
+    """``check(field)`` on the lead's company, or on its contact when it has no
+    company (a CASE: the database runs one of the two subqueries, not both)."""
+    return Case(
+        When(company__isnull=False, then=check("company")),
+        default=check("contact"),
+        output_field=BooleanField(),
+    )
+
+
+def bought_before(ref) -> Case:
+    """The lead's company (without a company: its contact) had a won lead or a
+    booked order before ``ref``."""
+    return _by_company_else_contact(
+        lambda field: (
+            _earlier(Order, field, "ordered_at", ref)
+            | _earlier(Opportunity, field, "closed_at", ref, Q(status=WON))
+        )
     )
 
 
 def contact_type_expression() -> Case:
     """customer / known / unknown at the moment the inquiry came in (for a lead
-    without an inquiry: when the lead was created)."""
+    without an inquiry: when the lead was created), by the lead's company or, without
+    one, its contact."""
     ref = Coalesce(OuterRef("inquiry__received_at"), OuterRef("created_at"))
-    customer = bought_before(ref)
-    known = (
-        _earlier(Inquiry, "company", "received_at", ref)
-        | _earlier(Inquiry, "contact", "received_at", ref)
-        | _earlier(Opportunity, "company", "created_at", ref)
-        | _earlier(Opportunity, "contact", "created_at", ref)
+    known = _by_company_else_contact(
+        lambda field: (
+            _earlier(Inquiry, field, "received_at", ref)
+            | _earlier(Opportunity, field, "created_at", ref)
+        )
     )
     return Case(
-        When(customer, then=Value(CUSTOMER)),
+        When(bought_before(ref), then=Value(CUSTOMER)),
         When(known, then=Value(KNOWN)),
         default=Value(UNKNOWN),
         output_field=CharField(),
@@ -522,9 +548,9 @@ class WinRatesReport(Report):
         ),
         gettext_lazy(
             "Contact type, at the moment the inquiry came in (for a lead without an "
-            "inquiry: when the lead was opened): customer = the company or the "
-            "contact had a won qualified lead or a booked order before; known = not "
-            "a customer, but the company or the contact had an earlier inquiry or "
+            "inquiry: when the lead was opened), by the company (a person without a "
+            "company: by the person): customer = a won qualified lead or a booked "
+            "order before; known = not a customer, but an earlier inquiry or "
             "qualified lead; unknown = neither."
         ),
         gettext_lazy("Value bands use the expected value of the lead (in euros)."),
@@ -535,44 +561,45 @@ class WinRatesReport(Report):
         funnel, dropout, funnel_chart = _funnel_tables(funnel_counts)
 
         closed = scope.opportunities("closed_at").filter(status__in=CLOSED_RESULTS)
-        overall = rates(closed.aggregate(**closed_counts()))
-
-        by_service = _breakdown(
-            closed, "service_type", lambda v: v or _("No service type")
+        # Two scans feed every breakdown: the lead's own fields, then the ones
+        # through its company and inquiry (with the contact type, the dear part).
+        own = grouped(
+            closed.annotate(_band=value_band_expression()),
+            "owner",
+            "service_type",
+            "_band",
         )
+        related = grouped(
+            closed.annotate(_contact_type=contact_type_expression()),
+            "company__industry",
+            "inquiry__department__name",
+            "inquiry__campaign__name",
+            "_contact_type",
+        )
+        overall = add_up(own)
+        by_service = _breakdown(
+            own, "service_type", lambda v: v or _("No service type")
+        )
+        names = _user_names({g["owner"] for g in own})
+        by_person = _breakdown(own, "owner", lambda v: names.get(v, "?"))
+        by_person.sort(key=lambda r: (-r["won_value"], r["name"]))
+        band_order = [key for key, _low, _high in VALUE_BANDS] + ["none"]
+        by_band = _breakdown(own, "_band", lambda v: str(VALUE_BAND_LABELS[v]))
+        by_band.sort(key=lambda r: band_order.index(r["value"]))
         by_industry = _breakdown(
-            closed, "company__industry", lambda v: v or _("No industry")
+            related, "company__industry", lambda v: v or _("No industry")
         )
         by_contact_type = _breakdown(
-            closed.annotate(_contact_type=contact_type_expression()),
+            related,
             "_contact_type",
             lambda v: str(CONTACT_TYPE_LABELS.get(v, v)),
         )
         by_department = _breakdown(
-            closed, "inquiry__department__name", lambda v: v or _("No department")
+            related, "inquiry__department__name", lambda v: v or _("No department")
         )
         by_campaign = _breakdown(
-            closed, "inquiry__campaign__name", lambda v: v or _("No campaign")
+            related, "inquiry__campaign__name", lambda v: v or _("No campaign")
         )
-        owner_rows = list(
-            closed.values("owner").annotate(**closed_counts()).order_by("owner")
-        )
-        names = _user_names(r["owner"] for r in owner_rows)
-        by_person = []
-        for counts in owner_rows:
-            row = rates(counts)
-            row["name"] = names.get(counts["owner"], "?")
-            by_person.append(row)
-        by_person.sort(key=lambda r: (-r["won_value"], r["name"]))
-        band_order = [key for key, _low, _high in VALUE_BANDS] + ["none"]
-        by_band = _breakdown(
-            closed.annotate(_band=value_band_expression()),
-            "_band",
-            lambda v: v,
-        )
-        by_band.sort(key=lambda r: band_order.index(r["name"]))
-        for row in by_band:
-            row["name"] = str(VALUE_BAND_LABELS[row["name"]])
 
         return ReportResult(
             figures=[
