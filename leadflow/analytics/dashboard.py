@@ -96,7 +96,6 @@ class Dashboard:
     kind: str  # "team", "sales", "inside", "marketing"
     title: str
     figures: list[Figure]
-    definitions: list[str] = field(default_factory=list)
     # Per team (directors) or per channel (marketing): dicts with a "url".
     rows: list[dict] = field(default_factory=list)
     rows_title: str = ""

@@ -525,6 +525,18 @@ def test_marketing_sees_this_months_inquiries_by_channel(personas, inquiries):
     )
 
 
+def test_month_edges_follow_the_company_time_zone(personas, inquiries):
+    """At 23:50 on 31 October in Brussels, October holds I6 (23:30 that evening) and
+    I8; I7 (00:30 on 1 November here, still 31 October in UTC) is November's."""
+    late = at(2026, 10, 31, 23, 50)
+    dashboard = dashboard_for(personas["marketer"], now=late)
+    assert values(dashboard)["inquiries_month"] == 2
+    assert {r["name"]: r["inquiries"] for r in dashboard.rows} == {
+        "Phone": 1,
+        "E-mail": 1,
+    }
+
+
 def test_colleague_gets_no_dashboard(personas, leads):
     assert dashboard_for(personas["colleague"], now=NOW) is None
 
