@@ -431,6 +431,16 @@ def test_each_filter_narrows(process, director, outsider):
     assert by_person[SKIPS][:2] == (0, 1)  # L5's forward move
 
 
+def test_service_type_and_industry_filters_join_without_ambiguity(process, director):
+    # The late-inquiry SQL names its columns by table: the joins of these filters
+    # (to the lead and the company) bring columns of the same name.
+    Opportunity.objects.filter(pk=process["L1"].pk).update(service_type="Installation")
+    got = checks(compute(director, service_type="Installation"))
+    assert got[LATE][:2] == (0, 1)  # I1, the inquiry of L1
+    assert got[SKIPS][:2] == (1, 1)
+    assert checks(compute(director, industry="Shipbuilding"))[LATE] == (0, 0, None)
+
+
 def test_no_data_no_crash(personas, director):
     result = compute(director)
     got = checks(result)
