@@ -431,3 +431,35 @@ def test_api_refuses_a_colleague_and_unknown_filters(personas, api_as):
     assert response.status_code == 422
     response = api_as("director").get("/api/analytics/win-rates", {"person": "nobody"})
     assert response.status_code == 422
+
+
+def test_contact_type_by_the_person_when_there_is_no_company(personas, director, rep):
+    """Without a company the person's own history counts.
+
+    lead  company  history                          created     result  contact type
+    X     –        order by the person 2026-02-01   2026-03-01  won     customer (repeat)
+    Y     –        –                                2026-03-01  lost    unknown
+    """
+    bare, other = make_contact(), make_contact()
+    assert bare.company_id is None
+    book_order(
+        actor=None,
+        description="Parts",
+        contact=bare,
+        ordered_at=local(2026, 2, 1, 9, 0),
+    )
+    for contact, result in ((bare, "won"), (other, "lost")):
+        lead = make_lead(rep, owner=rep, contact=contact)
+        Opportunity.objects.filter(pk=lead.pk).update(
+            created_at=local(2026, 3, 1, 9, 0)
+        )
+        close(lead, rep, result, local(2026, 3, 5, 9, 0))
+    result = compute(director)
+    assert rows(result, "contact_type", "won", "lost") == {
+        "Customer": (1, 0),
+        "Unknown": (0, 1),
+    }
+    assert rows(result, "repeat", "won") == {
+        "First purchase": (0,),
+        "Repeat purchase": (1,),
+    }
