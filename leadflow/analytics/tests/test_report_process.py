@@ -452,6 +452,16 @@ def test_no_data_no_crash(personas, director):
     assert all(r["ours"] is None for r in result.table("cycle").rows)
 
 
+def test_a_holiday_has_no_working_hours(process, director):
+    from leadflow.core.models import Holiday
+    from leadflow.core.worktime import forget_calendar
+
+    Holiday.objects.create(day=date(2026, 2, 3), name="Company day")
+    forget_calendar()
+    # I3 (Tuesday 3 February, 10:00) no longer came in within working hours.
+    assert checks(compute(director))[LATE][:2] == (1, 2)
+
+
 def test_a_period_without_working_days(process, director):
     weekend = compute(director, date_from=date(2026, 2, 7), date_to=date(2026, 2, 8))
     assert checks(weekend)[LATE] == (0, 0, None)
