@@ -41,6 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leadflow.accounts.models import Role, User
 from leadflow.analytics import periods
@@ -77,6 +78,28 @@ DECIDED = (
 )
 
 
+# The page shows the figures in rows under these headings (consecutive keys).
+GROUPS = {
+    **dict.fromkeys(
+        ("open_count", "open_unweighted", "open_weighted", "forecast_weighted"),
+        gettext_lazy("Pipeline and forecast"),
+    ),
+    **dict.fromkeys(("won_month", "won_quarter", "win_rate"), gettext_lazy("Won")),
+    **dict.fromkeys(
+        (
+            "inquiries_month",
+            "inquiries_week",
+            "qualified_share",
+            "triage_backlog",
+            "oldest_waiting",
+            "speed_to_first_action",
+        ),
+        gettext_lazy("Inquiries"),
+    ),
+    **dict.fromkeys(("overdue_activities", "stalled"), gettext_lazy("Needs attention")),
+}
+
+
 @dataclass
 class Figure:
     """One headline figure: its value, an optional comparison and the analysis link."""
@@ -89,6 +112,10 @@ class Figure:
     compare: Any = None
     compare_label: str = ""
     detail: str = ""
+
+    @property
+    def group(self) -> str:
+        return str(GROUPS.get(self.key, ""))
 
 
 @dataclass
@@ -499,7 +526,7 @@ def _pipeline_figures(
     figures.append(
         Figure(
             "win_rate",
-            _("My win rate") if mine else _("Win rate"),
+            _("My win rate, last 90 days") if mine else _("Win rate, last 90 days"),
             ratio(won, decided),
             Kind.RATIO,
             _link("win-rates", p.last_days, person=person),
@@ -538,7 +565,7 @@ def _triage_figures(scope: Scope, p: Periods) -> list[Figure]:
             _link("process"),
             detail=""
             if oldest is None
-            else _("Received %(when)s.")
+            else _("Waiting since %(when)s")
             % {
                 "when": date_format(
                     timezone.localtime(oldest, scope.tz), "SHORT_DATETIME_FORMAT"

@@ -589,24 +589,26 @@ def test_home_page_shows_the_directors_dashboard(
     html = page(personas, "director", monkeypatch)
     assert 'data-dashboard="team"' in html
     assert shown(html, "open_count") == "9"
-    assert shown(html, "open_unweighted") == "€ 95,000.00"
-    assert shown(html, "open_weighted") == "€ 31,250.00"
-    assert shown(html, "forecast_weighted") == "€ 18,500.00"
-    assert shown(html, "won_quarter") == "€ 46,000.00"
+    assert shown(html, "open_unweighted") == "€ 95,000"
+    assert shown(html, "open_weighted") == "€ 31,250"
+    assert shown(html, "forecast_weighted") == "€ 18,500"
+    assert shown(html, "won_quarter") == "€ 46,000"
     assert shown(html, "win_rate") == cell(4 / 6, "ratio")
     assert shown(html, "oldest_waiting") == "54.0"
-    assert "commit forecast: € 54,000.00" in html
+    assert "commit forecast: € 54,000" in html
+    assert "same days last year: € 16,000" in html
+    assert "closed in the last 90 days: 4 of 6." in html  # how it is counted
     assert 'href="/analytics/win-rates/?from=2026-08-23&amp;to=2026-11-20"' in html
     teams = re.search(r'data-testid="dashboard-teams">(.*?)</table>', html, re.S)
     cells = re.findall(r"<t[hd](?: [^>]*)?>(?:<a [^>]*>)?([^<]*)", teams.group(1))
     assert cells[5:10] == [
         "North",
         "6",
-        "€ 17,500.00",
-        "€ 30,000.00 (1)",
+        "€ 17,500",
+        "€ 30,000 (1)",
         cell(2 / 3, "ratio"),
     ]
-    assert cells[10:15] == ["South", "2", "€ 10,000.00", "€ 15,000.00 (1)", "50.0 %"]
+    assert cells[10:15] == ["South", "2", "€ 10,000", "€ 15,000 (1)", "50.0 %"]
     assert 'data-testid="chart-won-per-month"' in html
     assert 'id="dashboard-chart"' in html and "chart.umd.min.js" in html
     # What the home page showed before is still there.
@@ -618,7 +620,7 @@ def test_home_page_shows_the_reps_dashboard(personas, leads, inquiries, monkeypa
     html = page(personas, "rep", monkeypatch)
     assert 'data-dashboard="sales"' in html
     assert shown(html, "open_count") == "4"
-    assert shown(html, "open_weighted") == "€ 17,500.00"
+    assert shown(html, "open_weighted") == "€ 17,500"
     assert shown(html, "overdue_activities") == "1"
     assert shown(html, "stalled") == "2"
     assert "chart.umd.min.js" not in html
@@ -629,8 +631,8 @@ def test_home_page_shows_the_outsiders_own_figures(
     personas, leads, inquiries, monkeypatch
 ):
     html = page(personas, "outsider", monkeypatch)
-    assert shown(html, "open_unweighted") == "€ 40,000.00"
-    assert shown(html, "won_quarter") == "€ 15,000.00"
+    assert shown(html, "open_unweighted") == "€ 40,000"
+    assert shown(html, "won_quarter") == "€ 15,000"
 
 
 def test_home_page_shows_inside_sales_figures(personas, leads, inquiries, monkeypatch):
