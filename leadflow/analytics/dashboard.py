@@ -644,13 +644,16 @@ def _team_dashboard(scope: Scope, p: Periods) -> Dashboard:
 
 def _stalled_condition(now: datetime) -> Q:
     """Open in a stage longer than the stage's own limit (stages without one never
-    stall)."""
+    stall). A lead without a stage date (imported, generated) counts from its
+    creation."""
     condition = Q(pk__in=[])
     for stage_id, days in Stage.objects.filter(
         stale_after_days__isnull=False
     ).values_list("pk", "stale_after_days"):
-        condition |= Q(
-            stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days)
+        limit = now - timedelta(days=days)
+        condition |= Q(stage_id=stage_id) & (
+            Q(stage_entered_at__lt=limit)
+            | Q(stage_entered_at__isnull=True, created_at__lt=limit)
         )
     return condition
 

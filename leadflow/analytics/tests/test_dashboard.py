@@ -477,6 +477,19 @@ def test_a_teammates_leads_are_not_mine(personas):
     assert values(dashboard_for(personas["rep"], now=NOW))["open_count"] == 0
 
 
+def test_a_lead_without_a_stage_date_stalls_from_its_creation(personas):
+    rep = personas["rep"]
+    old = lead(rep, value="100")  # qualification: 14 days
+    fresh = lead(rep, value="100")
+    Opportunity.objects.filter(pk=old.pk).update(
+        stage_entered_at=None, created_at=at(2026, 11, 1, 9, 0)
+    )
+    Opportunity.objects.filter(pk=fresh.pk).update(
+        stage_entered_at=None, created_at=at(2026, 11, 10, 9, 0)
+    )
+    assert values(dashboard_for(rep, now=NOW))["stalled"] == 1
+
+
 # --- inside sales and marketing -------------------------------------------------------
 
 
