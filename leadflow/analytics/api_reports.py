@@ -2,9 +2,11 @@
 contract), and ``GET /api/analytics`` listing them. The same Scope and the same
 ``compute`` as the pages and the exports; an unknown filter value is a 422."""
 
+from django.http import Http404
 from django.urls import reverse
 from ninja import Query, Router
 
+from leadflow.accounts.permissions import has_capability
 from leadflow.analytics.reports import ordered_reports
 from leadflow.analytics.reports.base import Report, serialize
 from leadflow.analytics.schemas import ReportIndexOut, ReportOut, ReportQuery
@@ -28,12 +30,15 @@ def report_index(request):
             "url": reverse("api:analytics_" + r.name.replace("-", "_")),
         }
         for r in ordered_reports()
+        if not r.capability or has_capability(request.auth, r.capability)
     ]
 
 
 def _operation(report: Report):
     def view(request, query: Query[ReportQuery]):
         scope = scope_for(request.auth, query.as_data())
+        if report.capability and not has_capability(request.auth, report.capability):
+            raise Http404(report.name)
         result = report.compute(scope)
         return serialize(report, scope, result, scope.filters.as_params())
 

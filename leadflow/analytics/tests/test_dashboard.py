@@ -677,10 +677,5 @@ def test_home_page_with_the_real_clock_renders(personas, leads, inquiries):
         assert client.get("/").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: analytics_tags.cell truncates instead of rounding (Django's "
-    "number_format on a float): a win rate of 2/3 shows as 66.6 %, not 66.7 %",
-)
 def test_a_ratio_is_rounded_on_the_page():
     assert cell(2 / 3, "ratio") == "66.7 %"

@@ -371,18 +371,13 @@ def test_page_shows_the_pipeline_and_the_load(pipeline, director):
     assert "Pipeline counts and capacity" in html
     assert "€ 42,000.00" in html  # unweighted total
     assert "€ 15,500.00" in html  # weighted total
-    # 5 ÷ 3 = 166.67 %: the page truncates to 166.6 % (see the xfail below).
-    assert '<td class="num">166.6 %</td><td>Over capacity</td>' in html
+    # 5 ÷ 3 = 166.67 %, rounded to one decimal.
+    assert '<td class="num">166.7 %</td><td>Over capacity</td>' in html
     assert "Over capacity" in html
     assert 'data-testid="chart-leads-per-stage"' in html
     assert 'data-testid="chart-inflow-per-week"' in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: analytics_tags.cell uses number_format, which truncates instead of "
-    "rounding: 5/3 shows as 166.6 %, 2.96 days as 2.9",
-)
 def test_page_rounds_a_ratio_to_one_decimal():
     from leadflow.analytics.reports.base import Kind
     from leadflow.analytics.templatetags.analytics_tags import cell

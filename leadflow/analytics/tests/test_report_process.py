@@ -486,13 +486,6 @@ def test_page_shows_the_numbers(process, client, director):
     assert 'href="/analytics/calibration/"' in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (analytics_tags.cell, framework): ratios are cut off, not rounded: "
-        "2 of 3 shows as 66.6 % (Django's number_format truncates floats)"
-    ),
-)
 def test_page_rounds_the_share(process, client, director):
     client.force_login(director)
     html = client.get("/analytics/process/", PERIOD).content.decode()

@@ -388,11 +388,6 @@ def test_page_shows_the_numbers(data, director):
     assert "Beta NV" in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: analytics_tags.cell truncates instead of rounding "
-    "(number_format cuts the digits of a float): 2/3 is shown as 66.6 %",
-)
 def test_page_rounds_percentages(data, director):
     client = Client()
     client.force_login(director)
