@@ -169,9 +169,12 @@ def _stalled_condition(stages: list[Stage], now) -> Q | None:
     limit)."""
     condition = None
     for stage in stages:
-        part = Q(
-            stage_id=stage.pk,
-            stage_entered_at__lt=now - timedelta(days=stage.stale_after_days),
+        limit = now - timedelta(days=stage.stale_after_days)
+        # A lead without a stage date (generated, imported) counts from its creation,
+        # as on the dashboard.
+        part = Q(stage_id=stage.pk) & (
+            Q(stage_entered_at__lt=limit)
+            | Q(stage_entered_at__isnull=True, created_at__lt=limit)
         )
         condition = part if condition is None else condition | part
     return condition
@@ -210,7 +213,8 @@ class CycleTimesReport(Report):
         ),
         gettext_lazy(
             "Stalled (today, whatever the period): an open qualified lead longer in "
-            "its stage than the stage's “stale after” days (now − entered the stage). "
+            "its stage than the stage's “stale after” days (now − entered the stage; "
+            "a lead without that date counts from its creation). "
             "Stages without that limit never stall."
         ),
         gettext_lazy(
@@ -445,10 +449,9 @@ class CycleTimesReport(Report):
         visible = visible_opportunities(scope.user).values("pk")
         listed = (
             open_leads.filter(condition, pk__in=visible)
-            .order_by("stage_entered_at", "pk")
-            .values("pk", "title", "stage_id", "owner_id", "stage_entered_at")[
-                :LIST_LIMIT
-            ]
+            .annotate(_since=Coalesce("stage_entered_at", "created_at"))
+            .order_by("_since", "pk")
+            .values("pk", "title", "stage_id", "owner_id", "_since")[:LIST_LIMIT]
         )
         listed = list(listed)
         owners = {
@@ -458,14 +461,14 @@ class CycleTimesReport(Report):
         stalled_rows = []
         for r in listed:
             stage = limits[r["stage_id"]]
-            in_stage = days_between(r["stage_entered_at"], now)
+            in_stage = days_between(r["_since"], now)
             stalled_rows.append(
                 {
                     "name": r["title"],
                     "url": f"/opportunities/{r['pk']}/",
                     "stage": str(stage),
                     "owner": owners.get(r["owner_id"], "?"),
-                    "since": timezone.localtime(r["stage_entered_at"], scope.tz).date(),
+                    "since": timezone.localtime(r["_since"], scope.tz).date(),
                     "days_in_stage": in_stage,
                     "days_over": in_stage - stage.stale_after_days,
                 }

@@ -292,7 +292,9 @@ def test_one_lead(personas, director):
 # S2 outsider  proposal       30 days          → stalled, 20 over
 # S3 rep       negotiation     3 days          → not stalled
 # S4 rep       qualification   2 days          → not stalled
-# Per stage: qualification 2 open / 1 stalled; proposal 1 / 1; negotiation 1 / 0.
+# S5 outsider  negotiation     no stage date, created 9 days ago → stalled, 2 over
+#              (as on the dashboard: counted from its creation)
+# Per stage: qualification 2 open / 1 stalled; proposal 1 / 1; negotiation 2 / 1.
 
 
 @pytest.fixture
@@ -313,6 +315,12 @@ def stalls(personas):
             stage_entered_at=now - timedelta(days=days)
         )
         leads[name] = lead
+    s5 = make_lead(outsider, owner=outsider, title="S5")
+    move_stage(s5, actor=outsider, stage="negotiation", reason="test")
+    Opportunity.objects.filter(pk=s5.pk).update(
+        stage_entered_at=None, created_at=now - timedelta(days=9)
+    )
+    leads["S5"] = s5
     return leads
 
 
@@ -322,12 +330,13 @@ def test_stalls_per_stage_and_the_longest_stalled_list(stalls, director):
     assert [(r["open"], r["stalled"]) for r in per_stage.values()] == [
         (2, 1),
         (1, 1),
-        (1, 0),
+        (2, 1),
     ]
     assert per_stage["Qualification"]["share"] == pytest.approx(0.5)
-    assert result.table("stalls").totals["stalled"] == 2
+    assert result.table("stalls").totals["stalled"] == 3
     listed = result.table("stalled").rows
-    assert [r["name"] for r in listed] == ["S2", "S1"]
+    assert [r["name"] for r in listed] == ["S2", "S1", "S5"]
+    assert listed[2]["days_over"] == pytest.approx(2, abs=0.01)
     assert listed[0]["days_in_stage"] == pytest.approx(30, abs=0.01)
     assert listed[0]["days_over"] == pytest.approx(20, abs=0.01)
     assert listed[1]["days_over"] == pytest.approx(6, abs=0.01)
@@ -346,7 +355,7 @@ def test_a_salesperson_sees_only_their_reach_in_stalls(stalls, rep):
 
 def test_marketing_counts_stalls_but_lists_no_leads_it_may_not_open(stalls, marketer):
     result = compute(marketer)
-    assert result.table("stalls").totals["stalled"] == 2
+    assert result.table("stalls").totals["stalled"] == 3
     assert result.table("stalled").rows == []
 
 
