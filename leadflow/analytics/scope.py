@@ -5,7 +5,8 @@ the page, the CSV/XLSX export and ``GET /api/analytics/<name>``:
 
 - who: directors, administrators, inside sales and marketing see figures over all
   records (``analytics.view_all``); a salesperson over the leads they may see (their
-  own and their team's, as on the board) and the inquiries they took in or assessed.
+  own and their team's, as on the board), the inquiries behind those leads and the
+  inquiries they took in or assessed.
   Colleagues see no analyses.
 - filters: period, channel, campaign, department, team, person, service type and
   industry (SPEC step 5). An unknown value is a clear 422, never an empty answer.
@@ -29,9 +30,8 @@ from leadflow.analytics import periods
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.worktime import current_calendar
 from leadflow.intake.models import Campaign, Channel, Inquiry
-from leadflow.intake.queries import visible_inquiries
 from leadflow.opportunities.models import Activity, Opportunity, Quote
-from leadflow.opportunities.queries import visible_opportunities
+from leadflow.opportunities.queries import visibility_q
 
 DEFAULT_MONTHS = 12
 MAX_DAYS = 366 * 10
@@ -245,12 +245,16 @@ class Scope:
         """Inquiries in reach, filtered; ``date_field`` (a datetime field, or None for
         no period) decides which of them fall in the period."""
         f = self.filters
-        qs = (
-            Inquiry.objects.all()
-            if self.everything
-            else visible_inquiries(self.user).select_related(None)
-        )
-        qs = qs.order_by()
+        qs = Inquiry.objects.order_by()
+        if not self.everything:
+            # What they took in or assessed, and the inquiries behind the leads they
+            # may see (a salesperson's funnel starts at their leads' inquiries).
+            reach = Q(received_by=self.user) | Q(created_by=self.user)
+            reach |= Q(assignee=self.user)
+            leads = visibility_q(self.user, "opportunity__")
+            if leads is not None:
+                reach |= leads
+            qs = qs.filter(reach)
         if f.channel:
             qs = qs.filter(channel_id=f.channel)
         if f.campaign:
@@ -290,31 +294,31 @@ class Scope:
             q &= Q(**{f"{prefix}company__industry": f.industry})
         return q
 
-    def _opportunity_reach(self) -> QuerySet[Opportunity]:
+    def reach_q(self, prefix: str = "") -> Q:
+        """The leads this user's figures cover, as a condition (all of them for
+        ``analytics.view_all``; else the lead visibility rule)."""
         if self.everything:
-            return Opportunity.objects.all()
-        return visible_opportunities(self.user).select_related(None)
+            return Q()
+        return visibility_q(self.user, prefix) or Q()
 
     def opportunities(
         self, date_field: str | None = "created_at"
     ) -> QuerySet[Opportunity]:
         """Qualified leads in reach, filtered; ``date_field`` picks the period's date
         (``created_at``: the cohort; ``closed_at``: the outcome; None: no period)."""
-        qs = self._opportunity_reach().order_by().filter(self.opportunity_q())
+        qs = Opportunity.objects.order_by().filter(self.reach_q(), self.opportunity_q())
         return self._in_period(qs, date_field)
 
     def quotes(self, date_field: str | None = "created_at") -> QuerySet[Quote]:
-        reach = self._opportunity_reach()
-        qs = Quote.objects.order_by().filter(self.opportunity_q("opportunity__"))
-        if not self.everything:
-            qs = qs.filter(opportunity__in=reach.values("pk"))
+        qs = Quote.objects.order_by().filter(
+            self.reach_q("opportunity__"), self.opportunity_q("opportunity__")
+        )
         return self._in_period(qs, date_field)
 
     def activities(self, date_field: str | None = "created_at") -> QuerySet[Activity]:
-        reach = self._opportunity_reach()
-        qs = Activity.objects.order_by().filter(self.opportunity_q("opportunity__"))
-        if not self.everything:
-            qs = qs.filter(opportunity__in=reach.values("pk"))
+        qs = Activity.objects.order_by().filter(
+            self.reach_q("opportunity__"), self.opportunity_q("opportunity__")
+        )
         return self._in_period(qs, date_field)
 
 

@@ -155,6 +155,20 @@ class Inquiry(TimeStamped):
         verbose_name_plural = _("inquiries")
         ordering = ["received_at", "id"]
         indexes = [
+            # The analyses: inquiries received in a period, counted per channel,
+            # department, campaign, outcome and assessor without reading the rows.
+            models.Index(
+                fields=[
+                    "received_at",
+                    "channel",
+                    "department",
+                    "campaign",
+                    "outcome",
+                    "status",
+                    "assignee",
+                ],
+                name="inquiry_analytics",
+            ),
             models.Index(
                 fields=["received_at", "id"],
                 name="inquiry_open_queue",

@@ -214,6 +214,12 @@ class Opportunity(TimeStamped):
                 name="opp_board_sums",
             ),
             models.Index(fields=["status", "service_type"], name="opp_status_service"),
+            # The analyses: leads closed in a period (win rates, cycle times,
+            # performance), grouped by result and owner, summed by value.
+            models.Index(
+                fields=["closed_at", "status", "owner", "expected_value"],
+                name="opp_closed_analytics",
+            ),
             models.Index(
                 fields=["follow_up_on"],
                 name="opp_nurture_follow_up",

@@ -30,15 +30,27 @@ from leadflow.opportunities.models import Activity, Opportunity, Stage
 from leadflow.opportunities.states import FollowUpBy, OpportunityStatus
 
 
+def visibility_q(user: User, prefix: str = "") -> Q | None:
+    """The leads ``user`` may see as a condition (``prefix``: the path from another
+    model, e.g. ``"opportunity__"``): None = all of them, ``Q(pk__in=[])`` = none.
+    The one rule behind every list, record, report and export."""
+    if has_capability(user, "opportunity.view_all"):
+        return None
+    if not has_capability(user, "opportunity.own"):
+        return Q(**{f"{prefix}pk__in": []})
+    scope = Q(**{f"{prefix}owner": user})
+    if user.team_id:
+        scope |= Q(**{f"{prefix}owner__team_id": user.team_id})
+    return scope
+
+
 def visible_opportunities(user: User) -> QuerySet[Opportunity]:
     qs = Opportunity.objects.select_related("owner", "stage", "contact", "company")
-    if has_capability(user, "opportunity.view_all"):
+    scope = visibility_q(user)
+    if scope is None:
         return qs
     if not has_capability(user, "opportunity.own"):
         return qs.none()
-    scope = Q(owner=user)
-    if user.team_id:
-        scope |= Q(owner__team_id=user.team_id)
     return qs.filter(scope)
 
 

@@ -32,7 +32,10 @@ Department March: Sales 6, Service 2. February–March per month: Sales 2 + 6 = 
 Service 0 + 2 = 2; by channel: Phone [2, 4], E-mail [0, 3], Web form [0, 1].
 April: 1 inquiry (Q9); its previous period (03-02 – 03-31, 30 days) holds all 8 March
 inquiries → velocity (1 − 8)/8 = −0.875.
-The rep registered Q1 and Q2: they see 2 inquiries, 2 won, 1 new customer (Q1).
+The rep registered Q1 and Q2 and owns every lead: they see what they took in and the
+inquiries behind their leads — March: Phone Q1, Q5, Q8 (3 won, new Q1 and Q8), E-mail
+Q2, Q3 (2 won, new Q3), Web form Q4 (open) → 6 inquiries, 3 new customers. Q6, Q7 (no
+lead, taken in by inside) stay out.
 """
 
 from datetime import datetime
@@ -317,17 +320,19 @@ def test_filters_narrow_the_cohort(data, director, departments):
     assert rows(service.table("department"), "name", "inquiries") == [("Service", 2)]
 
 
-def test_a_salesperson_counts_the_inquiries_they_took_in(data, rep):
+def test_a_salesperson_counts_the_inquiries_they_took_in_and_behind_their_leads(
+    data, rep
+):
     result = compute(rep)
-    # Equal counts: the channels in their own order (Phone before E-mail).
     assert rows(
         result.table("channel"), "name", "inquiries", "won", "new_customers"
     ) == [
-        ("Phone", 1, 1, 1),
-        ("E-mail", 1, 1, 0),
+        ("Phone", 3, 3, 2),
+        ("E-mail", 2, 2, 1),
+        ("Web form", 1, 0, 0),
     ]
-    assert figures(result)["Inquiries"] == 2
-    assert figures(result)["New customers"] == 1
+    assert figures(result)["Inquiries"] == 6
+    assert figures(result)["New customers"] == 3
 
 
 def test_no_data_gives_empty_tables_and_no_ratios(director):
