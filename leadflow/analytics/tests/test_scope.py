@@ -20,8 +20,10 @@ Hand-derived counts for H1:
 - everything (admin, director, inside, marketer): inquiries received I1 I2 I3 I4 (I4 at
   23:30 on the last day is in; I5 at 23:30 on 31 December is out); closed in H1: I1;
   leads created in H1: O1 O2 O4; all leads (no period): O1–O4.
-- rep: inquiries they took in: I2; leads: own + team North = O1 O2.
-- outsider: inquiries I3; leads O3 (created in July: none in H1).
+- rep: leads own + team North = O1 O2; inquiries they took in (I2) and those behind
+  the leads they may see (I1 behind O1; O2 has none): I1 I2.
+- outsider: inquiries I3 (taken in, and behind O3); leads O3 (created in July: none
+  in H1).
 """
 
 from dataclasses import dataclass
@@ -301,13 +303,12 @@ def test_everyone_with_view_all_counts_every_record(world, personas, persona):
     assert names(world, scope.opportunities(None)) == {"O1", "O2", "O3", "O4"}
 
 
-def test_a_salesperson_counts_own_and_team_leads_and_their_own_inquiries(
-    world, personas
-):
+def test_a_salesperson_counts_own_and_team_leads_and_their_inquiries(world, personas):
     rep = h1(personas["rep"])
     assert not rep.everything
-    assert names(world, rep.inquiries()) == {"I2"}
-    assert names(world, rep.inquiries(None)) == {"I2"}
+    assert names(world, rep.inquiries()) == {"I1", "I2"}
+    assert names(world, rep.inquiries(None)) == {"I1", "I2"}
+    assert names(world, rep.inquiries("closed_at")) == {"I1"}
     assert names(world, rep.opportunities()) == {"O1", "O2"}
     assert names(world, rep.opportunities(None)) == {"O1", "O2"}
 
@@ -323,6 +324,10 @@ def test_a_salesperson_cannot_widen_the_reach_with_filters(world, personas, team
     assert names(world, rep.opportunities(None)) == set()
     rep = h1(personas["rep"], person=personas["outsider"].pk)
     assert names(world, rep.opportunities(None)) == set()
+    phone = Channel.objects.get(code="phone").pk
+    # I3 (phone, outsider's) stays out of the rep's reach; I1 (phone, behind O1) in.
+    assert names(world, h1(personas["rep"], channel=phone).inquiries()) == {"I1"}
+    assert names(world, h1(personas["rep"], industry="Retail").inquiries()) == set()
 
 
 def test_the_period_is_local_midnight_to_midnight(world, personas):
