@@ -98,6 +98,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--report", action="append", default=[])
     parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument(
+        "--slow", type=int, default=0, help="print the N slowest queries per report"
+    )
     return parser.parse_args()
 
 
@@ -132,6 +135,9 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+LAST_QUERIES: list[dict] = []
+
+
 def timed(fn, repeat: int) -> tuple[list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -145,6 +151,7 @@ def timed(fn, repeat: int) -> tuple[list[float], int]:
             fn()
             samples.append(time.perf_counter() - started)
         queries = len(ctx.captured_queries)
+        LAST_QUERIES[:] = ctx.captured_queries
     return samples, queries
 
 
@@ -221,6 +228,9 @@ def main() -> None:
             compute, queries = timed(
                 lambda report=report, scope=scope: report.compute(scope), args.repeat
             )
+            slowest = sorted(LAST_QUERIES, key=lambda q: -float(q["time"]))
+            for q in slowest[: args.slow] if who == "director" else []:
+                print(f"      {float(q['time']) * 1000:7.0f} ms  {q['sql'][:400]}")
             page_text = ""
             if not args.no_pages:
                 client = Client()

@@ -197,6 +197,11 @@ LEADFLOW_DEFAULT_COUNTRY = env_str("LEADFLOW_DEFAULT_COUNTRY", "BE")
 # An inquiry should be closed within the working day (SPEC step 2).
 LEADFLOW_TRIAGE_TARGET_HOURS = env_int("LEADFLOW_TRIAGE_TARGET_HOURS", 9)  # one day
 LEADFLOW_API_TOKEN_DAYS = env_int("LEADFLOW_API_TOKEN_DAYS", 365)
+# Analyses that take longer than LEADFLOW_ANALYTICS_CACHE_MS to compute are kept and
+# served for up to LEADFLOW_ANALYTICS_MAX_AGE seconds ("Refresh" recomputes); the
+# worker refreshes the default views every 10 minutes (leadflow/analytics/cache.py).
+LEADFLOW_ANALYTICS_CACHE_MS = env_int("LEADFLOW_ANALYTICS_CACHE_MS", 500)
+LEADFLOW_ANALYTICS_MAX_AGE = env_int("LEADFLOW_ANALYTICS_MAX_AGE", 900)
 # The task that reads the workflow outbox (transition rows) after each commit.
 LEADFLOW_OUTBOX_TASK = "leadflow.workflows.tasks.process_outbox"
 NINJA_PAGINATION_PER_PAGE = 50

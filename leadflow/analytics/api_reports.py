@@ -7,6 +7,7 @@ from django.urls import reverse
 from ninja import Query, Router
 
 from leadflow.accounts.permissions import has_capability
+from leadflow.analytics import cache
 from leadflow.analytics.reports import ordered_reports
 from leadflow.analytics.reports.base import Report, serialize
 from leadflow.analytics.schemas import ReportIndexOut, ReportOut, ReportQuery
@@ -39,8 +40,10 @@ def _operation(report: Report):
         scope = scope_for(request.auth, query.as_data())
         if report.capability and not has_capability(request.auth, report.capability):
             raise Http404(report.name)
-        result = report.compute(scope)
-        return serialize(report, scope, result, scope.filters.as_params())
+        computed = cache.compute(report, scope, fresh=query.fresh)
+        document = serialize(report, scope, computed.result, scope.filters.as_params())
+        document["computed_at"] = computed.computed_at
+        return document
 
     view.__name__ = "analytics_" + report.name.replace("-", "_")
     return view

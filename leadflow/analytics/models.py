@@ -177,3 +177,24 @@ class WinModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trained_at:%Y-%m-%d %H:%M}"
+
+
+class ReportCache(models.Model):
+    """A slow analysis, kept as computed (``analytics.cache``): the page, its export
+    and the API serve it for up to ``LEADFLOW_ANALYTICS_MAX_AGE`` and the worker
+    refreshes the default views in the background. Results are per language and per
+    reach (all records, with or without lead links, or one salesperson)."""
+
+    report = models.CharField(max_length=50)
+    key = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    result = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "key"], name="report_cache_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -107,6 +107,9 @@ class ReportQuery(Schema):
     )
     service_type: str | None = Field(None, max_length=100)
     industry: str | None = Field(None, max_length=100)
+    fresh: bool = Field(
+        False, description="compute now instead of serving a result kept by the worker"
+    )
 
     def as_data(self) -> dict[str, str]:
         return {
@@ -163,6 +166,7 @@ class ReportFigureOut(Schema):
 class ReportOut(Schema):
     report: str
     title: str
+    computed_at: datetime
     period: dict[str, str]
     filters: dict[str, str]
     definitions: list[str]

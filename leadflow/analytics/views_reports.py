@@ -8,7 +8,7 @@ Thin: parse the filters (a bad value is shown on the page, never a 500), check a
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import cache as django_cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from leadflow.accounts.models import Department, Team, User
 from leadflow.accounts.permissions import CAPABILITIES, has_capability
+from leadflow.analytics import cache as report_cache
 from leadflow.analytics.export import table_csv, tables_xlsx
 from leadflow.analytics.reports import REPORTS, ordered_reports
 from leadflow.analytics.reports.base import serialize
@@ -46,7 +47,7 @@ def _distinct(key: str, queryset, field: str) -> list[str]:
             .distinct()[:CHOICES_LIMIT]
         )
 
-    return cache.get_or_set(f"analytics:choices:{key}", load, CHOICES_SECONDS)
+    return django_cache.get_or_set(f"analytics:choices:{key}", load, CHOICES_SECONDS)
 
 
 def filter_choices() -> dict:
@@ -126,7 +127,10 @@ def analytics_report(request, name: str):
             {"from": date_from.isoformat(), "to": date_to.isoformat()}
         )
     scope = Scope(user=request.user, filters=filters)
-    result = report.compute(scope)
+    computed = report_cache.compute(
+        report, scope, fresh=request.GET.get("fresh") == "1"
+    )
+    result = computed.result
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx") and not error:
         return _export(report, result, fmt, request.GET.get("table", ""), filters)
@@ -144,6 +148,7 @@ def analytics_report(request, name: str):
         "query": urlencode(params),
         "error": error,
         "document": serialize(report, scope, result, params),
+        "computed": computed,
         **filter_choices(),
     }
     template = "analytics/report.html"

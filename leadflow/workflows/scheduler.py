@@ -108,6 +108,12 @@ JOBS: list[Job] = [
         "leadflow.analytics.actions.take_scheduled_snapshot",
         daily_at=time(6, 0),
     ),
+    # Slow analyses: the default view of each report recomputed in the background.
+    Job(
+        "refresh_analytics",
+        "leadflow.analytics.cache.refresh_defaults",
+        every=timedelta(minutes=10),
+    ),
     # Retrains the learned win probability on Sundays, rescores open leads daily.
     Job(
         "train_win_model",

@@ -363,6 +363,7 @@ def test_the_json_shape_and_the_numbers(api_as, trio):
         "notes",
         "tables",
         "charts",
+        "computed_at",
     }
     assert body["report"] == "sources"
     assert body["title"] == "Sources"
