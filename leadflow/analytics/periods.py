@@ -84,14 +84,29 @@ def weeks(first: date, last: date, tz: ZoneInfo) -> list[Bucket]:
 
 
 def bucket_expression(field: str, buckets: list[Bucket]) -> Case:
-    """SQL: the index of the bucket ``field`` falls in, NULL outside all of them."""
+    """SQL: the index of the bucket ``field`` falls in, NULL outside all of them.
+
+    The buckets are contiguous, so the expression is a balanced tree of ``CASE``s: a
+    row is compared about log2(n) + 2 times instead of once per bucket (57 weeks or
+    ten years of months would otherwise cost seconds per million rows)."""
+    if not buckets:
+        return Case(default=None, output_field=IntegerField())
+    inside = When(
+        **{f"{field}__gte": buckets[0].start, f"{field}__lt": buckets[-1].end},
+        then=_tree(field, buckets),
+    )
+    return Case(inside, default=None, output_field=IntegerField())
+
+
+def _tree(field: str, buckets: list[Bucket]):
+    if len(buckets) == 1:
+        return Value(buckets[0].index)
+    middle = len(buckets) // 2
     return Case(
-        *(
-            When(
-                **{f"{field}__gte": b.start, f"{field}__lt": b.end}, then=Value(b.index)
-            )
-            for b in buckets
+        When(
+            **{f"{field}__lt": buckets[middle].start},
+            then=_tree(field, buckets[:middle]),
         ),
-        default=None,
+        default=_tree(field, buckets[middle:]),
         output_field=IntegerField(),
     )
