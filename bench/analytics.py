@@ -99,6 +99,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db", default="/tmp/bench-analytics.sqlite3")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--report", action="append", default=[])
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="measure this database instead (e.g. a PostgreSQL copy made by "
+        "bench/sqlite_to_postgres.py); the hand SQL is SQLite's and is skipped",
+    )
     parser.add_argument("--no-pages", action="store_true")
     parser.add_argument(
         "--slow", type=int, default=0, help="print the N slowest queries per report"
@@ -106,7 +112,17 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def setup(db: Path, source: Path) -> None:
+def setup(db: Path, source: Path, database_url: str = "") -> None:
+    if database_url:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
+        os.environ["DATABASE_URL"] = database_url
+        os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
+        os.environ["DEBUG"] = "false"
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        import django
+
+        django.setup()
+        return
     if not db.exists():
         if not source.exists():
             sys.exit(
@@ -166,7 +182,7 @@ def fmt(samples: list[float]) -> str:
 
 def main() -> None:
     args = parse_args()
-    setup(Path(args.db), Path(args.source))
+    setup(Path(args.db), Path(args.source), args.database_url)
     from django.db import connection
     from django.test import Client
 
@@ -216,7 +232,7 @@ def main() -> None:
     for name in names:
         report = REPORTS[name]
         hand = None
-        if name in HAND_SQL:
+        if name in HAND_SQL and connection.vendor == "sqlite":
             sql = HAND_SQL[name] % params
 
             def run_sql(sql=sql):
