@@ -154,4 +154,4 @@ def analytics_report(request, name: str):
     template = "analytics/report.html"
     if request.htmx and request.htmx.target == "report-body":
         template += "#report_body"
-    return render(request, template, context, status=400 if error else 200)
+    return render(request, template, context, status=422 if error else 200)

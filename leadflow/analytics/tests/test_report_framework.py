@@ -249,12 +249,12 @@ def test_the_htmx_request_gets_only_the_report_body(client, director, trio):
         ({"person": "nobody"}, "Unknown person &#x27;nobody&#x27;."),
     ],
 )
-def test_a_bad_filter_is_shown_on_the_page_with_a_400(
+def test_a_bad_filter_is_shown_on_the_page_with_a_422(
     client, director, trio, params, message
 ):
     login(client, director)
     response = client.get("/analytics/sources/", params)
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert 'data-testid="filter-error"' in html
     assert message in html
@@ -266,7 +266,7 @@ def test_a_bad_filter_is_shown_on_the_page_with_a_400(
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="report-body",
     )
-    assert partial.status_code == 400
+    assert partial.status_code == 422
     assert message in partial.content.decode()
 
 
