@@ -12,7 +12,6 @@ import csv
 import io
 import re
 
-import pytest
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
