@@ -671,6 +671,19 @@ def set_activity_done(
 
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+# What a sales file holds: documents, spreadsheets, slides, mails, images, archives.
+# Anything else (programs, scripts, web pages, SVG) is refused; what is accepted is
+# only ever served as a download with nosniff and a sandboxing CSP.
+DOCUMENT_EXTENSIONS = frozenset(
+    {
+        ".pdf", ".doc", ".docx", ".odt", ".rtf", ".txt", ".md",
+        ".xls", ".xlsx", ".ods", ".csv",
+        ".ppt", ".pptx", ".odp",
+        ".eml", ".msg",
+        ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic",
+        ".zip",
+    }
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -680,7 +693,17 @@ def add_document(
     """Attach a file (meeting notes, customer or technical documents, e-mails)."""
     if upload.size > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(_("Files are at most 20 MB."), code="file_too_large")
+    if not upload.size:
+        raise ValidationFailed(_("The file is empty."), code="file_empty")
     name = os.path.basename(upload.name or "document")[:200]
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise ValidationFailed(
+            _("Files of type %(type)s are not accepted; use one of %(known)s."),
+            code="file_type_not_allowed",
+            type=extension or _("(none)"),
+            known=", ".join(sorted(DOCUMENT_EXTENSIONS)),
+        )
     document = Document.objects.create(
         opportunity=opportunity,
         file=upload,

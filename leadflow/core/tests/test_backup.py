@@ -81,7 +81,7 @@ def make_records(inside: User, rep: User) -> Opportunity:
         kind="meeting notes",
     )
     add_document(
-        lead, actor=rep, upload=SimpleUploadedFile("plan.bin", bytes(range(256)))
+        lead, actor=rep, upload=SimpleUploadedFile("plan.zip", bytes(range(256)))
     )
     return lead
 

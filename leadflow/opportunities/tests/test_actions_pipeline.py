@@ -884,7 +884,7 @@ def test_a_document_is_stored_under_media_with_its_name_and_size(
 
 def test_a_file_over_20_mb_is_refused(lead, rep, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    upload = SimpleUploadedFile("huge.bin", b"\0" * (20 * 1024 * 1024 + 1))
+    upload = SimpleUploadedFile("huge.pdf", b"\0" * (20 * 1024 * 1024 + 1))
     with pytest.raises(ValidationFailed) as exc:
         add_document(lead, actor=rep, upload=upload)
     assert exc.value.code == "file_too_large"

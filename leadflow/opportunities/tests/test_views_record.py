@@ -169,11 +169,12 @@ def test_documents_upload_and_download_with_safe_headers(
 ):
     settings.MEDIA_ROOT = tmp_path
     client = client_for(rep)
+    # A text file whose content is a script: accepted (its type is), served inert.
     client.post(
         f"/opportunities/{lead.pk}/documents/",
         {
             "file": SimpleUploadedFile(
-                "notes.html", b"<script>alert(1)</script>", content_type="text/html"
+                "notes.txt", b"<script>alert(1)</script>", content_type="text/html"
             ),
             "kind": "meeting notes",
         },
@@ -183,7 +184,37 @@ def test_documents_upload_and_download_with_safe_headers(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert client_for(outsider).get(f"/documents/{document.pk}/").status_code == 404
+    # Stored under MEDIA_ROOT, which no URL serves: only this view hands it out.
+    assert str(tmp_path) in document.file.path
+    assert client.get(f"/media/{document.file.name}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["page.html", "drawing.svg", "setup.exe", "run.js", "macro.bat", "noext"]
+)
+def test_documents_of_other_types_are_refused(lead, rep, settings, tmp_path, name):
+    settings.MEDIA_ROOT = tmp_path
+    response = client_for(rep).post(
+        f"/opportunities/{lead.pk}/documents/",
+        {"file": SimpleUploadedFile(name, b"<script>alert(1)</script>")},
+        follow=True,
+    )
+    assert not Document.objects.exists()
+    assert "are not accepted" in response.content.decode()
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_empty_document_is_refused(lead, rep, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = client_for(rep).post(
+        f"/opportunities/{lead.pk}/documents/",
+        {"file": SimpleUploadedFile("empty.pdf", b"")},
+        follow=True,
+    )
+    assert not Document.objects.exists()
+    assert response.status_code == 200
 
 
 def test_closing_as_lost_on_the_page_needs_a_reason(lead, rep):
