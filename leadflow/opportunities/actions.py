@@ -7,11 +7,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.actions import changed_fields, record_event
+from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Contact
 from leadflow.core.errors import Conflict, DomainError, ValidationFailed
 from leadflow.core.lifecycle import record_transition, wake_outbox_on_commit
@@ -165,10 +167,34 @@ EDITABLE_FIELDS = (
 )
 
 
+def stale(opportunity_id: int) -> Conflict:
+    """The answer to an edit made on an older version of a lead or one of its quotes:
+    who changed it and when, so the user knows what to reload for."""
+    last = (
+        AuditEvent.objects.filter(
+            subject_type=Opportunity._meta.label_lower, subject_id=opportunity_id
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if last is None or last.actor is None:
+        return Conflict(code="stale_version")
+    return Conflict(
+        _(
+            "%(who)s changed this qualified lead at %(when)s, after you opened it. "
+            "Reload to see the change, then make yours again."
+        ),
+        code="stale_version",
+        who=last.actor.get_full_name() or last.actor.username,
+        when=date_format(timezone.localtime(last.at), "SHORT_DATETIME_FORMAT"),
+    )
+
+
 def _locked_open(opportunity: Opportunity, version: int | None = None) -> Opportunity:
     locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     if version is not None and locked.version != version:
-        raise Conflict(code="stale_version")
+        raise stale(locked.pk)
     if locked.status != OpportunityStatus.OPEN:
         raise Conflict(
             _("This qualified lead is closed (%(status)s); it can no longer change."),
@@ -885,7 +911,7 @@ def _quote_for_change(quote: Quote, *, to: str, version: int | None = None) -> Q
         Quote.objects.select_for_update().select_related("opportunity").get(pk=quote.pk)
     )
     if version is not None and locked.version != version:
-        raise Conflict(code="stale_version")
+        raise stale(locked.opportunity_id)
     if not quote_can_move(locked.status, to):
         raise Conflict(
             _("A %(status)s quote cannot become %(to)s."),
@@ -931,7 +957,7 @@ def update_draft_quote(
     """Only a draft changes; a sent quote is revised instead."""
     locked = Quote.objects.select_for_update().get(pk=quote.pk)
     if version is not None and locked.version != version:
-        raise Conflict(code="stale_version")
+        raise stale(locked.opportunity_id)
     if locked.status != QuoteStatus.DRAFT:
         raise Conflict(
             _("A sent quote is never edited: make a new revision."),
