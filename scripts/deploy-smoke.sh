@@ -173,7 +173,7 @@ $ticked || fail "the db_worker finished no task within 60 s"
 ok "db_worker finished $n task(s) (scheduler tick and the jobs it queued)"
 run if-stale "$PY" manage.py start_scheduler --if-stale
 grep -q "alive" "$work/if-stale.log" || fail "start_scheduler --if-stale: $(cat "$work/if-stale.log")"
-ok "start_scheduler --if-stale: $(cat "$work/if-stale.log")"
+ok "start_scheduler --if-stale: $(tail -n 1 "$work/if-stale.log")"
 
 for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || fail "process $pid died"; done
 errors=$(cat "$work"/gunicorn*.log "$work/worker.log" | grep -c -E 'Traceback|ERROR|Error' || true)
