@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=static_vendor/.installed
-if [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ] && [ -f static_vendor/chart.umd.min.js ]; then
+if [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ] && [ -f static_vendor/chart.umd.min.js ] \
+  && [ -f static_vendor/chart.umd.min.js.map ]; then
   exit 0
 fi
 command -v npm >/dev/null || scripts/apt-ensure.sh nodejs npm
@@ -15,5 +16,7 @@ echo "Installing front-end assets (npm ci: chart.js)"
 npm ci --no-audit --no-fund --loglevel=error
 mkdir -p static_vendor
 cp node_modules/chart.js/dist/chart.umd.min.js static_vendor/chart.umd.min.js
+# The file names its source map; collectstatic's manifest storage follows that reference.
+cp node_modules/chart.js/dist/chart.umd.min.js.map static_vendor/chart.umd.min.js.map
 cp node_modules/chart.js/LICENSE.md static_vendor/chart.js-LICENSE.md
 touch "$stamp"

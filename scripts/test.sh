@@ -31,6 +31,7 @@ step "migrations are up to date" \
   "$PY" manage.py makemigrations --check --dry-run
 step "compilemessages" make --no-print-directory messages
 step "check --deploy (prod settings)" make --no-print-directory check-deploy
+step "collectstatic (prod storage)" make --no-print-directory collectstatic-check
 step "pytest on SQLite" env DATABASE_URL= scripts/pytest.sh ${PYTEST_ARGS:-}
 step "pytest on PostgreSQL 15" scripts/with-postgres.sh scripts/pytest.sh ${PYTEST_ARGS:-}
 
