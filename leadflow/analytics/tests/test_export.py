@@ -161,5 +161,5 @@ def test_page_xlsx_export_opens_with_one_sheet_per_table(
 def test_export_with_a_bad_filter_is_not_a_download(client, director):
     client.force_login(director)
     response = client.get("/analytics/sources/", {"format": "csv", "from": "nope"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response["Content-Type"].startswith("text/html")
