@@ -121,7 +121,7 @@ def _worker_user() -> User | None:
 
 def refresh_report(name: str, language: str) -> str:
     """Recompute one report's default view for every-record readers, in ``language``
-    (the worker's task body; kept regardless of how fast it was)."""
+    (the worker's task body); kept only when it is slow, like any other result."""
     report = REPORTS.get(name)
     user = _worker_user()
     if report is None or user is None:
@@ -131,7 +131,12 @@ def refresh_report(name: str, language: str) -> str:
         started = time.perf_counter()
         result = report.compute(scope)
         seconds = time.perf_counter() - started
-        _store(report, cache_key(scope), result, seconds)
+        key = cache_key(scope)
+        if seconds * 1000 >= settings.LEADFLOW_ANALYTICS_CACHE_MS:
+            _store(report, key, result, seconds)
+        else:
+            # Fast enough to be live: a small company never sees kept figures.
+            ReportCache.objects.filter(report=report.name, key=key).delete()
     return f"{seconds:.1f} s"
 
 

@@ -115,7 +115,9 @@ def test_the_api_serves_the_kept_result_with_its_time(keep_everything, api_as, i
     assert fresh["figures"][0]["value"] == 2
 
 
-def test_the_worker_refreshes_every_default_view_in_each_language(director, inside):
+def test_the_worker_refreshes_every_default_view_in_each_language(
+    keep_everything, director, inside
+):
     make_inquiry(inside)
     queued = cache.refresh_defaults()
     assert queued == len(ordered_reports()) * 2
@@ -129,3 +131,18 @@ def test_old_results_are_pruned(keep_everything, director):
     cache.compute(SOURCES, scope(director))
     ReportCache.objects.update(computed_at=timezone.now() - timedelta(days=2))
     assert cache.prune() == 1
+
+
+def test_the_worker_keeps_nothing_that_is_fast_enough_to_be_live(
+    settings, director, inside
+):
+    settings.LEADFLOW_ANALYTICS_CACHE_MS = 0
+    cache.refresh_defaults()
+    assert ReportCache.objects.exists()
+    # The data is small again (or the machine faster): the next refresh forgets them,
+    # so the pages show live figures.
+    settings.LEADFLOW_ANALYTICS_CACHE_MS = 60_000
+    cache.refresh_defaults()
+    assert not ReportCache.objects.exists()
+    make_inquiry(inside)
+    assert not cache.compute(SOURCES, scope(director)).cached
