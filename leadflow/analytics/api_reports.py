@@ -2,14 +2,12 @@
 contract), and ``GET /api/analytics`` listing them. The same Scope and the same
 ``compute`` as the pages and the exports; an unknown filter value is a 422."""
 
-from django.http import Http404
 from django.urls import reverse
 from ninja import Query, Router
 
-from leadflow.accounts.permissions import has_capability
 from leadflow.analytics import cache
 from leadflow.analytics.reports import ordered_reports
-from leadflow.analytics.reports.base import Report, serialize
+from leadflow.analytics.reports.base import Report, report_for, reports_for, serialize
 from leadflow.analytics.schemas import ReportIndexOut, ReportOut, ReportQuery
 from leadflow.analytics.scope import require_analytics, scope_for
 from leadflow.api.schemas import ErrorOut
@@ -30,16 +28,14 @@ def report_index(request):
             "summary": str(r.summary),
             "url": reverse("api:analytics_" + r.name.replace("-", "_")),
         }
-        for r in ordered_reports()
-        if not r.capability or has_capability(request.auth, r.capability)
+        for r in reports_for(request.auth)
     ]
 
 
 def _operation(report: Report):
     def view(request, query: Query[ReportQuery]):
         scope = scope_for(request.auth, query.as_data())
-        if report.capability and not has_capability(request.auth, report.capability):
-            raise Http404(report.name)
+        report_for(request.auth, report.name)
         computed = cache.compute(report, scope, fresh=query.fresh)
         document = serialize(report, scope, computed.result, scope.filters.as_params())
         document["computed_at"] = computed.computed_at

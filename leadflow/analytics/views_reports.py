@@ -11,15 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache as django_cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leadflow.accounts.models import Department, Team, User
-from leadflow.accounts.permissions import CAPABILITIES, has_capability
+from leadflow.accounts.permissions import CAPABILITIES
 from leadflow.analytics import cache as report_cache
 from leadflow.analytics.export import table_csv, tables_xlsx
-from leadflow.analytics.reports import REPORTS, ordered_reports
-from leadflow.analytics.reports.base import serialize
+from leadflow.analytics.reports.base import report_for, reports_for, serialize
 from leadflow.analytics.scope import (
     Scope,
     default_period,
@@ -67,29 +65,15 @@ def filter_choices() -> dict:
     }
 
 
-def _report_or_404(user, name: str):
-    report = REPORTS.get(name)
-    if report is None or (
-        report.capability and not has_capability(user, report.capability)
-    ):
-        raise Http404(name)
-    return report
-
-
 @login_required
 @require_GET
 def analytics_index(request):
     require_analytics(request.user)
-    reports = [
-        r
-        for r in ordered_reports()
-        if not r.capability or has_capability(request.user, r.capability)
-    ]
+    reports = reports_for(request.user)
     return render(request, "analytics/index.html", {"reports": reports})
 
 
 def _export(report, result, fmt: str, table_key: str, filters) -> HttpResponse:
-    stamp = timezone.localdate().isoformat()
     base = f"leadflow-{report.name}-{filters.date_from}-{filters.date_to}"
     if fmt == "xlsx":
         response = HttpResponse(
@@ -108,7 +92,6 @@ def _export(report, result, fmt: str, table_key: str, filters) -> HttpResponse:
         body.encode("utf-8"), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{base}-{table.key}.csv"'
-    response["X-Leadflow-Exported"] = stamp
     return response
 
 
@@ -116,7 +99,7 @@ def _export(report, result, fmt: str, table_key: str, filters) -> HttpResponse:
 @require_GET
 def analytics_report(request, name: str):
     require_analytics(request.user)
-    report = _report_or_404(request.user, name)
+    report = report_for(request.user, name)
     error = ""
     try:
         filters = parse_filters(request.GET)
@@ -137,11 +120,7 @@ def analytics_report(request, name: str):
     params = filters.as_params()
     context = {
         "report": report,
-        "reports": [
-            r
-            for r in ordered_reports()
-            if not r.capability or has_capability(request.user, r.capability)
-        ],
+        "reports": reports_for(request.user),
         "result": result,
         "filters": filters,
         "params": params,

@@ -8,12 +8,16 @@ a one-line summary, the definitions written on its page (DOMAIN.md §8) and
 is imported at start-up, so a new file is all a new report needs.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.http import Http404
+
+from leadflow.accounts.permissions import has_capability
 from leadflow.analytics.scope import Scope
 
 
@@ -83,7 +87,7 @@ class ReportResult:
         return next((t for t in self.tables if t.key == key), None)
 
 
-class Report:
+class Report(ABC):
     name: ClassVar[str]
     number: ClassVar[int]
     title: ClassVar[str]
@@ -92,8 +96,13 @@ class Report:
     # Capability beyond analytics.view (None: everyone who sees analyses).
     capability: ClassVar[str | None] = None
 
-    def compute(self, scope: Scope) -> ReportResult:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def compute(self, scope: Scope) -> ReportResult:
+        """The report's tables, charts, notes and figures for this scope."""
+
+    def visible_to(self, user) -> bool:
+        """The report's own capability, if it has one, on top of analytics.view."""
+        return not self.capability or has_capability(user, self.capability)
 
 
 REPORTS: dict[str, Report] = {}
@@ -108,6 +117,20 @@ def register(cls: type[Report]) -> type[Report]:
 
 def ordered_reports() -> list[Report]:
     return sorted(REPORTS.values(), key=lambda r: (r.number, r.name))
+
+
+def reports_for(user) -> list[Report]:
+    """The reports ``user`` may open, in SPEC order (index page, menu, API index)."""
+    return [r for r in ordered_reports() if r.visible_to(user)]
+
+
+def report_for(user, name: str) -> Report:
+    """The report called ``name`` if ``user`` may open it; 404 otherwise (an unknown
+    report and one hidden by its capability look the same)."""
+    report = REPORTS.get(name)
+    if report is None or not report.visible_to(user):
+        raise Http404(name)
+    return report
 
 
 # --- small helpers the reports share ---------------------------------------------------
