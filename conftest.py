@@ -90,6 +90,16 @@ def _fresh_working_calendar():
     forget_calendar()
 
 
+@pytest.fixture(autouse=True)
+def _empty_django_cache():
+    """Django's per-process cache (the analytics filter choices, calibration counts)
+    must not carry one test's data into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def pytest_configure(config):
     # WhiteNoise warns once per test client when collectstatic has not run; the
     # tests use plain StaticFilesStorage and never need STATIC_ROOT.
