@@ -34,6 +34,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     "marketing.manage": frozenset({Role.MARKETING, Role.ADMIN}),
     "config.manage": frozenset({Role.ADMIN}),
+    # Imports (issue 6): contact and company lists come from marketing as well;
+    # history (inquiries, leads, orders, activities, customer context) is the
+    # sales management's and the admin's job, as it sets owners and results.
+    "data.import": frozenset({Role.ADMIN, Role.SALES_DIRECTOR, Role.MARKETING}),
+    "data.import_history": frozenset({Role.ADMIN, Role.SALES_DIRECTOR}),
     # The analyses (SPEC step 5): the sales side and marketing; colleagues none.
     "analytics.view": SALES_SIDE | {Role.MARKETING},
     # Figures over all records (a salesperson's cover their own and their team's).
