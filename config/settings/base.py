@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "leadflow.intake",
     "leadflow.workflows",
     "leadflow.analytics",
+    "leadflow.imports",
     "leadflow.api",
 ]
 
