@@ -41,7 +41,7 @@ deps-run:
 	@scripts/apt-ensure.sh gettext $(PDF_DEBS)
 
 deps-test:
-	@scripts/apt-ensure.sh gettext chromium postgresql $(PDF_DEBS)
+	@scripts/apt-ensure.sh gettext chromium postgresql dovecot-imapd $(PDF_DEBS)
 
 # --- run -------------------------------------------------------------------------------
 

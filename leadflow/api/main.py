@@ -116,6 +116,7 @@ def _mount() -> None:
     from leadflow.contacts.api import router as contacts_router
     from leadflow.contacts.api_privacy import router as privacy_router
     from leadflow.intake.api import router as intake_router
+    from leadflow.intake.api_mail import router as mail_router
     from leadflow.opportunities.api import router as opportunities_router
     from leadflow.workflows.api import router as workflows_router
     from leadflow.workflows.api_calendar import router as calendar_router
@@ -123,6 +124,7 @@ def _mount() -> None:
 
     api.add_router("/", accounts_router)
     api.add_router("/", intake_router)
+    api.add_router("/", mail_router)
     api.add_router("/", contacts_router)
     api.add_router("/", opportunities_router)
     api.add_router("/", workflows_router)

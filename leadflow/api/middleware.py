@@ -57,7 +57,7 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not _is_raw_mail(request):
             try:
                 _check_body(request)
             except _Refused as refusal:
@@ -103,6 +103,16 @@ class RefuseNulMiddleware:
             return False
         body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
         return b"\\u0000" in body
+
+
+# E-mail intake (leadflow/intake/api_mail.py) takes a raw message, not JSON; that view
+# reads the stream itself, limited by LEADFLOW_MAIL_MAX_BYTES (25 MB by default).
+RAW_MAIL_PATH = "/api/intake/mail"
+RAW_MAIL_TYPES = {"message/rfc822", "multipart/form-data"}
+
+
+def _is_raw_mail(request) -> bool:
+    return request.path == RAW_MAIL_PATH and request.content_type in RAW_MAIL_TYPES
 
 
 def _check_body(request) -> None:

@@ -338,3 +338,112 @@ class Order(TimeStamped):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.description[:60]}"
+
+
+# --- e-mail intake (issue 6) --------------------------------------------------------
+
+
+class MailStatus(models.TextChoices):
+    PROCESSED = "processed", _("processed")
+    IGNORED = "ignored", _("ignored")
+    FAILED = "failed", _("failed")
+
+
+class MailSource(models.TextChoices):
+    IMAP = "imap", _("mailbox (IMAP)")
+    HTTP = "http", _("forwarded (HTTP)")
+
+
+class InboundMail(models.Model):
+    """One message that reached the sales mailbox, kept once per Message-ID.
+
+    The unique ``message_id`` makes intake idempotent: a message delivered twice (an
+    IMAP poll that crashed before flagging it, a forwarding service that retries)
+    finds its row and creates nothing. A processed mail points at its inquiry; an
+    ignored one (auto-reply, bounce) has none; a failed one keeps its raw bytes and
+    the error, so nothing is lost and ``poll_mailbox --retry-failed`` can try again.
+    """
+
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    received_at = models.DateTimeField(_("received at"))
+    from_address = models.CharField(_("from (address)"), max_length=254, blank=True)
+    from_name = models.CharField(_("from (name)"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    inquiry = models.ForeignKey(
+        Inquiry,
+        verbose_name=_("inquiry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inbound_mails",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=MailStatus.choices)
+    error = models.TextField(_("error"), blank=True)
+    source = models.CharField(_("source"), max_length=4, choices=MailSource.choices)
+    raw_size = models.PositiveIntegerField(_("size (bytes)"))
+    raw = models.FileField(
+        _("raw message"), upload_to="inbound_mail/%Y/%m/", blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="inboundmail_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="processed")
+                | models.Q(inquiry__isnull=False),
+                name="inboundmail_processed_has_inquiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.status})"
+
+
+class InquiryAttachment(models.Model):
+    """A file that came with an inquiry (an e-mail attachment).
+
+    A refused file (type not allowed, too large, empty) is kept as a row without a
+    file and with ``not_kept_reason``, so the inquiry shows what was left out.
+    """
+
+    inquiry = models.ForeignKey(
+        Inquiry,
+        verbose_name=_("inquiry"),
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
+    file = models.FileField(
+        _("file"), upload_to="inquiry_attachments/%Y/%m/", blank=True
+    )
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    not_kept_reason = models.CharField(
+        _("not kept because"), max_length=300, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inquiry attachment")
+        verbose_name_plural = _("inquiry attachments")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["inquiry", "id"], name="inqattach_inquiry")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(file="") ^ models.Q(not_kept_reason=""),
+                name="inqattach_file_or_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kept(self) -> bool:
+        return bool(self.file)

@@ -89,6 +89,12 @@ JOBS: list[Job] = [
         "leadflow.workflows.escalations.nurture_follow_ups",
         every=timedelta(hours=1),
     ),
+    # E-mail intake (issue 6): the sales mailbox over IMAP; off without LEADFLOW_IMAP_HOST.
+    Job(
+        "poll_mailbox",
+        "leadflow.intake.imap.run_scheduled",
+        every=timedelta(minutes=2),
+    ),
     Job("send_digests", "leadflow.workflows.digest.send_digests", daily_at=time(7, 30)),
     Job(
         "expire_quotes",
