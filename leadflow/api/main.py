@@ -117,6 +117,7 @@ def _mount() -> None:
     from leadflow.contacts.api_privacy import router as privacy_router
     from leadflow.intake.api import router as intake_router
     from leadflow.intake.api_mail import router as mail_router
+    from leadflow.marketing.api_exports import router as marketing_exports_router
     from leadflow.opportunities.api import router as opportunities_router
     from leadflow.workflows.api import router as workflows_router
     from leadflow.workflows.api_calendar import router as calendar_router
@@ -134,6 +135,7 @@ def _mount() -> None:
     api.add_router("/", reports_router)
     api.add_router("/", calibration_router)
     api.add_router("/", privacy_router)
+    api.add_router("/", marketing_exports_router)
 
 
 _mount()

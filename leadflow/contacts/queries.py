@@ -1,13 +1,17 @@
 """Finding people and companies again: index-only lookups, fast at a million contacts."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.accounts.permissions import require
+from leadflow.audit.labels import value_label
+from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Company, CompanyToken, Contact, ContactToken
 from leadflow.core.phone import normalise_phone
 from leadflow.core.text import (
@@ -182,3 +186,104 @@ def list_contacts(user: User, *, search: str = "") -> QuerySet[Contact]:
         if key:
             return qs.filter(name_key=key)
     return qs
+
+
+# --- consent and opt-out history (GDPR) -------------------------------------------------
+
+CONSENT_EVENT = "contact.consent_changed"
+CONSENT_HISTORY_LIMIT = 50
+# Who changed consent when no user did: the reason the system stored names the way in
+# (marketing.unsubscribe.REASON; the public web form stores a reason with "web form").
+SOURCE_UNSUBSCRIBE = "unsubscribe_link"
+SOURCE_WEB_FORM = "web_form"
+SOURCE_USER = "user"
+SOURCE_SYSTEM = "system"
+SOURCE_LABELS = {
+    SOURCE_UNSUBSCRIBE: _("the contact, via the unsubscribe link"),
+    SOURCE_WEB_FORM: _("the contact, via the web form"),
+    SOURCE_SYSTEM: _("Leadflow (automatic)"),
+}
+# Reasons stored by the system, shown in the reader's language.
+REASON_LABELS = {
+    "unsubscribe link": _("unsubscribe link"),
+    "erasure request": _("erasure request"),
+    "opt-out": _("opt-out"),
+}
+
+
+def _consent_source(actor_id: int | None, reason: str) -> str:
+    if actor_id is not None:
+        return SOURCE_USER
+    folded = (reason or "").casefold()
+    if folded == "unsubscribe link":
+        return SOURCE_UNSUBSCRIBE
+    if "web form" in folded or "web_form" in folded:
+        return SOURCE_WEB_FORM
+    return SOURCE_SYSTEM
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """One consent change: when, from what to what, by whom (or which way), why."""
+
+    at: datetime
+    old: str
+    new: str
+    actor: User | None
+    source: str
+    reason: str
+
+    @property
+    def old_label(self) -> str:
+        return str(value_label(self.old)) if self.old else "—"
+
+    @property
+    def new_label(self) -> str:
+        return str(value_label(self.new)) if self.new else "—"
+
+    @property
+    def by_label(self) -> str:
+        if self.actor is not None:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return str(SOURCE_LABELS[self.source])
+
+    @property
+    def reason_label(self) -> str:
+        return str(REASON_LABELS.get(self.reason, self.reason))
+
+
+@dataclass(frozen=True)
+class ConsentHistory:
+    changes: list[ConsentChange]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.changes)
+
+
+def consent_history(
+    contact: Contact, *, limit: int = CONSENT_HISTORY_LIMIT
+) -> ConsentHistory:
+    """Every marketing-consent change from the audit log, newest first (two queries)."""
+    events = AuditEvent.objects.filter(
+        subject_type=Contact._meta.label_lower,
+        subject_id=contact.pk,
+        event_type=CONSENT_EVENT,
+    )
+    rows = list(events.select_related("actor").order_by("-at", "-id")[:limit])
+    total = len(rows) if len(rows) < limit else events.count()
+    return ConsentHistory(
+        changes=[
+            ConsentChange(
+                at=e.at,
+                old=str((e.old or {}).get("marketing_consent") or ""),
+                new=str((e.new or {}).get("marketing_consent") or ""),
+                actor=e.actor,
+                source=_consent_source(e.actor_id, e.reason),
+                reason=e.reason,
+            )
+            for e in rows
+        ],
+        total=total,
+    )
