@@ -12,15 +12,13 @@ from openpyxl import Workbook
 
 from leadflow.analytics.reports.base import Kind, Table
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The formula rule is the one of every list export (core/export.py); kept importable
+# from here under the same names.
+from leadflow.core.export import FORMULA_PREFIXES, neutralise
+
+__all__ = ["FORMULA_PREFIXES", "neutralise", "table_csv", "tables_xlsx"]
+
 SHEET_TITLE_LIMIT = 31
-
-
-def neutralise(value: Any) -> Any:
-    """Text that starts like a formula, prefixed with ``'``; numbers unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _cell(value: Any, kind: str) -> Any:

@@ -4,17 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from leadflow.accounts.permissions import has_capability, require
 from leadflow.audit.queries import timeline_for
-from leadflow.contacts.models import Consent
+from leadflow.contacts.models import Consent, Lifecycle
 from leadflow.contacts.queries import (
+    consent_history,
     get_company_for_user,
     get_contact_for_user,
     list_contacts,
 )
 from leadflow.core.errors import DomainError
+from leadflow.core.export import Column, export_response, filter_query, is_export
 from leadflow.core.pagination import IdPaginator
 from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.queries import contact_history
@@ -23,13 +26,44 @@ from leadflow.marketing.actions import record_consent
 PAGE_SIZE = 50
 
 
+def _lifecycle_label(contact) -> str:
+    return str(dict(Lifecycle.choices).get(contact.effective_lifecycle, ""))
+
+
+CONTACT_COLUMNS = [
+    Column("pk", _l("ID")),
+    Column("name", _l("Name")),
+    Column("company", _l("Company")),
+    Column("email", _l("E-mail")),
+    Column("phone", _l("Phone")),
+    Column("job_title", _l("Job title")),
+    Column(_lifecycle_label, _l("Lifecycle")),
+    Column("in_marketing_database", _l("In the marketing database")),
+    Column(lambda c: c.get_marketing_consent_display(), _l("Marketing consent")),
+    Column("language", _l("Language")),
+    Column("created_at", _l("Created at")),
+    Column("company_id", _l("Company ID")),
+]
+
+
 @login_required
 def contact_list(request):
     search = (request.GET.get("q") or "").strip()[:200]
-    page = IdPaginator(list_contacts(request.user, search=search), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    contacts = list_contacts(request.user, search=search)
+    if is_export(request):
+        return export_response(
+            request,
+            rows=contacts,
+            columns=CONTACT_COLUMNS,
+            filename_stem="contacts",
+            format=request.GET["format"],
+        )
+    page = IdPaginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contacts/list.html",
+        {"page": page, "q": search, "export_query": filter_query(request)},
     )
-    return render(request, "contacts/list.html", {"page": page, "q": search})
 
 
 @login_required
@@ -42,6 +76,7 @@ def contact_detail(request, contact_id: int):
             "contact": contact,
             "history": contact_history(contact, viewer=request.user, limit=20),
             "timeline": timeline_for(contact),
+            "consent_history": consent_history(contact),
             "consent_choices": Consent.choices,
             "can_edit": has_capability(request.user, "contact.edit"),
         },

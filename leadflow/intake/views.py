@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from leadflow.accounts.permissions import has_capability, require
@@ -20,6 +21,13 @@ from leadflow.contacts.actions import ContactData
 from leadflow.contacts.models import Company, Contact
 from leadflow.core import once
 from leadflow.core.errors import DomainError
+from leadflow.core.export import (
+    Column,
+    bad_filters,
+    export_response,
+    filter_query,
+    is_export,
+)
 from leadflow.core.pagination import IdPaginator
 from leadflow.core.worktime import current_calendar
 from leadflow.intake import actions
@@ -224,24 +232,51 @@ def order_new(request):
     )
 
 
+def _order_rows():
+    """The re-orders the page lists and the export writes, newest first."""
+    return Order.objects.select_related(
+        "contact", "company", "booked_by", "channel"
+    ).order_by("-ordered_at", "-id")
+
+
+ORDER_COLUMNS = [
+    Column("pk", _l("ID")),
+    Column("ordered_at", _l("Ordered at")),
+    Column("contact", _l("Contact")),
+    Column("company", _l("Company")),
+    Column("contact.email", _l("E-mail")),
+    Column("description", _l("What")),
+    Column("amount", _l("Amount")),
+    Column("reference", _l("Reference")),
+    Column("channel", _l("Channel")),
+    Column("booked_by", _l("Booked by")),
+    Column("contact_id", _l("Contact ID")),
+    Column("company_id", _l("Company ID")),
+]
+
+
 @login_required
 def order_list(request):
     require(request.user, "order.book")
-    qs = Order.objects.select_related("contact", "company", "booked_by").order_by(
-        "-ordered_at", "-id"
-    )
+    qs = _order_rows()
+    if is_export(request):
+        return export_response(
+            request,
+            rows=qs,
+            columns=ORDER_COLUMNS,
+            filename_stem="orders",
+            format=request.GET["format"],
+        )
     page = IdPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "intake/order_list.html", {"page": page})
+    return render(
+        request,
+        "intake/order_list.html",
+        {"page": page, "export_query": filter_query(request)},
+    )
 
 
-@login_required
-def triage(request):
-    """Step 2: the inbox of open inquiries, oldest first, with filters."""
-    if not (
-        has_capability(request.user, "inquiry.triage")
-        or has_capability(request.user, "inquiry.view_all")
-    ):
-        require(request.user, "inquiry.triage")
+def _triage_filters(request) -> tuple[TriageFilterForm, QueueFilters]:
+    """The inbox's filters from the query string (the page and its export)."""
     form = TriageFilterForm(request.GET or None)
     filters = QueueFilters()
     if form.is_valid():
@@ -253,9 +288,53 @@ def triage(request):
             filters.unassigned = True
         elif d["assignee"]:
             filters.assignee = int(d["assignee"])
-    page = IdPaginator(triage_queue(request.user, filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    return form, filters
+
+
+SUMMARY_CHARS = 200
+
+INQUIRY_COLUMNS = [
+    Column("pk", _l("ID")),
+    Column("received_at", _l("Received at")),
+    Column("contact", _l("Contact")),
+    Column("company", _l("Company")),
+    Column("contact.email", _l("E-mail")),
+    Column("contact.phone", _l("Phone")),
+    Column("channel", _l("Channel")),
+    Column("campaign", _l("Campaign")),
+    Column("department", _l("Department")),
+    Column(lambda i: i.get_status_display(), _l("Status")),
+    Column(lambda i: i.get_outcome_display() if i.outcome else "", _l("Outcome")),
+    Column("assignee", _l("Assessed by")),
+    Column("received_by", _l("Received by")),
+    Column("closed_at", _l("Closed at")),
+    Column(lambda i: i.summary[:SUMMARY_CHARS], _l("Summary")),
+    Column("contact_id", _l("Contact ID")),
+    Column("company_id", _l("Company ID")),
+]
+
+
+@login_required
+def triage(request):
+    """Step 2: the inbox of open inquiries, oldest first, with filters."""
+    if not (
+        has_capability(request.user, "inquiry.triage")
+        or has_capability(request.user, "inquiry.view_all")
+    ):
+        require(request.user, "inquiry.triage")
+    form, filters = _triage_filters(request)
+    queue = triage_queue(request.user, filters)
+    if is_export(request):
+        if form.is_bound and not form.is_valid():
+            return bad_filters(form)
+        return export_response(
+            request,
+            rows=queue,
+            columns=INQUIRY_COLUMNS,
+            filename_stem="inquiries",
+            format=request.GET["format"],
+        )
+    page = IdPaginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
     target = settings.LEADFLOW_TRIAGE_TARGET_HOURS
     for inquiry in page:
         inquiry.age = age_in_working_hours(inquiry)
@@ -270,6 +349,7 @@ def triage(request):
             "page": page,
             "target": target,
             "query": query.urlencode(),
+            "export_query": filter_query(request),
             "status": filters.status,
         },
     )

@@ -14,12 +14,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from leadflow.accounts.permissions import has_capability
 from leadflow.audit.queries import timeline_for
 from leadflow.core import once
 from leadflow.core.errors import DomainError
+from leadflow.core.export import Column, export_response, filter_query, is_export
 from leadflow.core.pagination import IdPaginator
 from leadflow.opportunities import actions
 from leadflow.opportunities.forms import (
@@ -60,9 +62,9 @@ PAGE_SIZE = 25
 HUNDRED = Decimal(100)
 
 
-@login_required
-def opportunity_list(request):
-    require_lead_lists(request.user)
+def _lead_rows(request) -> tuple:
+    """The leads the list shows (and exports): visible to the user, filtered by
+    status and "only mine", newest first. Returns (queryset, status, mine)."""
     status = request.GET.get("status") or OpportunityStatus.OPEN
     qs = visible_opportunities(request.user).order_by("-created_at", "-id")
     if status in OpportunityStatus.values:
@@ -70,6 +72,42 @@ def opportunity_list(request):
     mine = request.GET.get("mine") == "1"
     if mine:
         qs = qs.filter(owner=request.user)
+    return qs, status, mine
+
+
+LEAD_COLUMNS = [
+    Column("pk", _l("ID")),
+    Column("title", _l("Title")),
+    Column("contact", _l("Contact")),
+    Column("company", _l("Company")),
+    Column("owner", _l("Owner")),
+    Column("stage", _l("Stage")),
+    Column(lambda o: o.get_status_display(), _l("Status")),
+    Column("expected_value", _l("Expected value")),
+    Column("p_win", _l("P win")),
+    Column("p_go", _l("P go")),
+    Column("decision_date", _l("Decision date")),
+    Column("start_date", _l("Project start")),
+    Column("service_type", _l("Service type")),
+    Column("created_at", _l("Created at")),
+    Column("closed_at", _l("Closed at")),
+    Column("contact_id", _l("Contact ID")),
+    Column("company_id", _l("Company ID")),
+]
+
+
+@login_required
+def opportunity_list(request):
+    require_lead_lists(request.user)
+    qs, status, mine = _lead_rows(request)
+    if is_export(request):
+        return export_response(
+            request,
+            rows=qs,
+            columns=LEAD_COLUMNS,
+            filename_stem="qualified-leads",
+            format=request.GET["format"],
+        )
     page = IdPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -79,6 +117,7 @@ def opportunity_list(request):
             "status": status,
             "mine": mine,
             "statuses": OpportunityStatus.choices,
+            "export_query": filter_query(request),
         },
     )
 
