@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadflow.intake import views
+from leadflow.intake import views, views_mail
 
 urlpatterns = [
     path("inquiries/new/", views.inquiry_new, name="inquiry_new"),
@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     path(
         "opportunities/<int:opportunity_id>/handover/", views.handover, name="handover"
+    ),
+    path(
+        "inquiries/attachments/<int:attachment_id>/",
+        views_mail.inquiry_attachment_download,
+        name="inquiry_attachment_download",
     ),
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
