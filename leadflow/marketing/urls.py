@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadflow.marketing import views, views_webforms
+from leadflow.marketing import views, views_exports, views_webforms
 
 urlpatterns = [
     path("marketing/lists/", views.marketing_lists, name="marketing_lists"),
@@ -8,6 +8,21 @@ urlpatterns = [
         "marketing/lists/<int:list_id>/",
         views.marketing_list_detail,
         name="marketing_list_detail",
+    ),
+    path(
+        "marketing/lists/<int:list_id>/export/",
+        views_exports.marketing_list_export,
+        name="marketing_list_export",
+    ),
+    path(
+        "marketing/lists/<int:list_id>/export/download/",
+        views_exports.marketing_list_export_download,
+        name="marketing_list_export_download",
+    ),
+    path(
+        "unsubscribe/<str:token>/",
+        views_exports.marketing_unsubscribe,
+        name="marketing_unsubscribe",
     ),
     path("marketing/forms/", views_webforms.webform_list, name="webform_list"),
     path("marketing/forms/new/", views_webforms.webform_new, name="webform_new"),
