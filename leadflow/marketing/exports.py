@@ -24,14 +24,10 @@ from leadflow.accounts.permissions import require
 from leadflow.audit.actions import record_event
 from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Consent, Contact
+from leadflow.core.export import neutralise
 from leadflow.marketing.models import MarketingList
 from leadflow.marketing.queries import get_list_for_user
 from leadflow.marketing.unsubscribe import list_unsubscribe_header, unsubscribe_url
-
-try:  # moving to core (issue 6); the analytics name stays importable meanwhile
-    from leadflow.core.export import neutralise
-except ImportError:  # pragma: no cover - until the move lands
-    from leadflow.analytics.export import neutralise
 
 # contacts.privacy.ERASED_EVENT (privacy sits above marketing: not imported here).
 ERASED_EVENT = "contact.erased"

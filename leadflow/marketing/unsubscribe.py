@@ -11,6 +11,7 @@ No table is needed. See docs/adr/0014-marketing-export-unsubscribe.md.
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
@@ -117,11 +118,14 @@ def unsubscribe(contact: Contact) -> tuple[Contact, bool]:
     """Opt the contact out (off every list, audited); False when already opted out."""
     from leadflow.marketing.actions import record_consent
 
-    if contact.marketing_consent == Consent.OPTED_OUT:
-        return contact, False
-    updated = record_consent(
-        contact, actor=None, consent=Consent.OPTED_OUT, reason=REASON
-    )
+    with transaction.atomic():
+        # Under the row lock: two clicks at once record one opt-out, told apart.
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        if locked.marketing_consent == Consent.OPTED_OUT:
+            return locked, False
+        updated = record_consent(
+            locked, actor=None, consent=Consent.OPTED_OUT, reason=REASON
+        )
     return updated, True
 
 

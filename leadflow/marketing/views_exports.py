@@ -48,6 +48,14 @@ def _csrf_refusal(request):
     return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {})
 
 
+def _public(request, template: str, context: dict, *, status: int = 200):
+    """A page of the public unsubscribe flow: not cached, not indexed."""
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def marketing_unsubscribe(request, token: str):
@@ -55,20 +63,19 @@ def marketing_unsubscribe(request, token: str):
     opts out. A mail client's one-click POST comes without a cookie: only that exact
     body skips the CSRF check."""
     if links.over_rate_limit(request):
-        return render(
+        return _public(
             request,
             "marketing/unsubscribe_error.html",
             {"message": _("Too many requests. Please try again in a minute.")},
             status=429,
         )
-    one_click = links.is_one_click(request)
-    if request.method == "POST" and not one_click:
+    if request.method == "POST" and not links.is_one_click(request):
         refusal = _csrf_refusal(request)
         if refusal is not None:
             return refusal
     contact = links.contact_for_token(token)
     if contact is None:
-        return render(
+        return _public(
             request,
             "marketing/unsubscribe_error.html",
             {
@@ -80,21 +87,14 @@ def marketing_unsubscribe(request, token: str):
             },
             status=404,
         )
-    masked = links.mask_email(contact.email)
+    context = {"masked_email": links.mask_email(contact.email), "token": token}
     if request.method == "GET":
-        template = (
-            "marketing/unsubscribe_done.html"
-            if contact.opted_out
-            else "marketing/unsubscribe.html"
-        )
-        return render(
-            request,
-            template,
-            {"masked_email": masked, "already": contact.opted_out, "token": token},
-        )
+        if contact.opted_out:
+            return _public(
+                request, "marketing/unsubscribe_done.html", {**context, "already": True}
+            )
+        return _public(request, "marketing/unsubscribe.html", context)
     _contact, changed = links.unsubscribe(contact)
-    return render(
-        request,
-        "marketing/unsubscribe_done.html",
-        {"masked_email": masked, "already": not changed, "token": token},
+    return _public(
+        request, "marketing/unsubscribe_done.html", {**context, "already": not changed}
     )

@@ -77,6 +77,8 @@ def test_get_shows_the_masked_address_and_a_button_and_changes_nothing(
     assert "piet@janssens.be" not in page
     assert 'data-testid="unsubscribe"' in page
     assert 'name="csrfmiddlewaretoken"' in page
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
     subscriber.refresh_from_db()
     assert subscriber.marketing_consent == Consent.GRANTED
     assert ListMembership.objects.filter(contact=subscriber).count() == 2
