@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("leadflow.marketing.urls")),
     path("", include("leadflow.workflows.urls")),
     path("", include("leadflow.analytics.urls")),
+    path("", include("leadflow.imports.urls")),
 ]
 
 handler400 = "leadflow.core.views.bad_request"

@@ -115,6 +115,7 @@ def _mount() -> None:
     from leadflow.analytics.api_reports import router as reports_router
     from leadflow.contacts.api import router as contacts_router
     from leadflow.contacts.api_privacy import router as privacy_router
+    from leadflow.imports.api import router as imports_router
     from leadflow.intake.api import router as intake_router
     from leadflow.intake.api_mail import router as mail_router
     from leadflow.marketing.api_exports import router as marketing_exports_router
@@ -136,6 +137,7 @@ def _mount() -> None:
     api.add_router("/", calibration_router)
     api.add_router("/", privacy_router)
     api.add_router("/", marketing_exports_router)
+    api.add_router("/", imports_router)
 
 
 _mount()

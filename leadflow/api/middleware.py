@@ -57,7 +57,7 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/") and not _is_raw_mail(request):
+        if request.path.startswith("/api/") and not _is_raw_body(request):
             try:
                 _check_body(request)
             except _Refused as refusal:
@@ -105,14 +105,18 @@ class RefuseNulMiddleware:
         return b"\\u0000" in body
 
 
-# E-mail intake (leadflow/intake/api_mail.py) takes a raw message, not JSON; that view
-# reads the stream itself, limited by LEADFLOW_MAIL_MAX_BYTES (25 MB by default).
-RAW_MAIL_PATH = "/api/intake/mail"
-RAW_MAIL_TYPES = {"message/rfc822", "multipart/form-data"}
+# Calls that take a body other than JSON; their views read and limit it themselves:
+# e-mail intake (leadflow/intake/api_mail.py) takes a raw message, limited by
+# LEADFLOW_MAIL_MAX_BYTES (25 MB by default); an import (leadflow/imports/api.py) a
+# file upload, limited by LEADFLOW_IMPORT_MAX_BYTES (Django streams it to disk).
+RAW_BODIES = {
+    "/api/intake/mail": {"message/rfc822", "multipart/form-data"},
+    "/api/imports": {"multipart/form-data"},
+}
 
 
-def _is_raw_mail(request) -> bool:
-    return request.path == RAW_MAIL_PATH and request.content_type in RAW_MAIL_TYPES
+def _is_raw_body(request) -> bool:
+    return request.content_type in RAW_BODIES.get(request.path, ())
 
 
 def _check_body(request) -> None:
