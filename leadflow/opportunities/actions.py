@@ -636,7 +636,10 @@ def add_activity(
     due_at=None,
     duration_minutes: int | None = None,
     notes: str = "",
+    at=None,
 ) -> Activity:
+    """Plan or record an activity. ``at`` (an import of history) is when it was
+    recorded: such an activity may belong to a closed lead and notifies nobody."""
     if kind not in ActivityKind.values:
         raise ValidationFailed(_("Unknown activity kind."), code="invalid_kind")
     subject = (subject or "").strip()
@@ -644,7 +647,8 @@ def add_activity(
         raise ValidationFailed(
             _("Give the activity a subject."), code="subject_required"
         )
-    _locked_open(opportunity)
+    if at is None:
+        _locked_open(opportunity)
     activity = Activity.objects.create(
         opportunity=opportunity,
         kind=kind,
@@ -655,6 +659,9 @@ def add_activity(
         notes=notes,
         created_by=actor if actor and actor.is_authenticated else None,
     )
+    if at is not None:
+        Activity.objects.filter(pk=activity.pk).update(created_at=at)
+        activity.created_at = at
     record_event(
         actor=actor,
         subject=opportunity,
@@ -666,7 +673,7 @@ def add_activity(
             "due_at": due_at.isoformat() if due_at else None,
         },
     )
-    if assignee != actor:
+    if assignee != actor and at is None:
         notify(
             assignee,
             actor=actor,
@@ -680,12 +687,13 @@ def add_activity(
 
 @transaction.atomic
 def set_activity_done(
-    activity: Activity, *, actor: User | None, done: bool
+    activity: Activity, *, actor: User | None, done: bool, at=None
 ) -> Activity:
+    """Mark an activity done (``at``: when, for history) or open again."""
     locked = Activity.objects.select_for_update().get(pk=activity.pk)
     if (locked.done_at is not None) == done:
         return locked
-    locked.done_at = timezone.now() if done else None
+    locked.done_at = (at or timezone.now()) if done else None
     locked.save(update_fields=["done_at"])
     record_event(
         actor=actor,
