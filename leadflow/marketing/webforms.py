@@ -32,7 +32,7 @@ from leadflow.contacts.models import Consent
 from leadflow.core.errors import Conflict, DomainError, ValidationFailed
 from leadflow.core.text import fold, normalise_email
 from leadflow.intake.actions import InquiryInput, register_inquiry
-from leadflow.intake.models import Campaign, Inquiry
+from leadflow.intake.models import Campaign, Channel, Inquiry
 from leadflow.marketing.actions import record_consent
 from leadflow.marketing.models import WebForm, WebFormAttempt
 
@@ -543,7 +543,7 @@ def _register(web_form: WebForm, data: Submission, *, now: datetime, attempt):
             inquiry = register_inquiry(
                 InquiryInput(
                     summary=compose_summary(data.question, web_form, utm),
-                    channel=CHANNEL,
+                    channel=_web_form_channel(),
                     contact=ContactData(
                         name=data.name.strip(),
                         email=data.email.strip(),
@@ -571,6 +571,12 @@ def _register(web_form: WebForm, data: Submission, *, now: datetime, attempt):
         return exc
     attempt(WebFormAttempt.Outcome.ACCEPTED, fingerprint=print_, inquiry=inquiry)
     return Result(WebFormAttempt.Outcome.ACCEPTED, inquiry)
+
+
+def _web_form_channel() -> Channel | str:
+    """The "web form" channel, also when an admin switched it off for the manual
+    register form: an inquiry from a public form is never lost over it."""
+    return Channel.objects.filter(code=CHANNEL).first() or CHANNEL
 
 
 def _grant_consent(inquiry: Inquiry, web_form: WebForm) -> None:

@@ -3,10 +3,12 @@ with channel "web form", consent only when ticked, and spam is kept out (honeypo
 signed token, rate limit, duplicates)."""
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Consent, Contact
 from leadflow.contacts.tests.factories import make_contact
 from leadflow.core.errors import Conflict, ValidationFailed
-from leadflow.intake.models import Inquiry, InquiryTransition
+from leadflow.intake.models import Channel, Inquiry, InquiryTransition
 from leadflow.intake.tests.factories import make_campaign
 from leadflow.marketing import webforms
 from leadflow.marketing.actions import record_consent
@@ -371,3 +373,50 @@ def test_two_forms_cannot_share_an_address(marketer):
     with pytest.raises(ValidationFailed) as refused:
         make_webform(marketer, slug="spring", campaign=first.campaign)
     assert refused.value.code == "slug_taken"
+
+
+def test_a_switched_off_web_form_channel_does_not_lose_the_inquiry(web_form):
+    """An admin may hide the channel from the manual register form; the public form
+    keeps registering with it."""
+    Channel.objects.filter(code="web_form").update(is_active=False)
+    webforms.submit(web_form, submission(web_form), ip=IP)
+    assert Inquiry.objects.get().channel.code == "web_form"
+
+
+# --- several app processes at once ---------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs connections that wait for each other's locks",
+)
+@pytest.mark.django_db(transaction=True)
+@override_settings(LEADFLOW_WEBFORM_RATE_PER_HOUR=3)
+def test_the_rate_limit_holds_for_simultaneous_submissions(marketer):
+    """Eight workers (own database connections, like gunicorn processes) send at the
+    same moment from one address: three inquiries, five refusals."""
+    web_form = make_webform(marketer)
+    barrier = threading.Barrier(8, timeout=10)
+    results: list[str] = []
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            webforms.submit(
+                web_form, submission(web_form, question=f"Question {n}"), ip=IP
+            )
+            results.append("accepted")
+        except RateLimited:
+            results.append("limited")
+        except Exception as exc:  # shows in the assertion below
+            results.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["accepted"] * 3 + ["limited"] * 5
+    assert Inquiry.objects.count() == 3
