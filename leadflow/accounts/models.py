@@ -123,3 +123,38 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class CalendarFeed(models.Model):
+    """A user's private calendar subscription (iCalendar) of their activities.
+
+    Only the SHA-256 of the secret in the URL is stored (like API tokens): the link
+    is shown once, when it is made; "reset" revokes it and makes a new one (ADR 0013).
+    """
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    token_hash = models.CharField(_("secret hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last fetched at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,10 +1,17 @@
-"""The home page: 'my day' for the logged-in user, shaped by their role."""
+"""The home page: 'my day' for the logged-in user, shaped by their role; and the
+user's own calendar feed (the private iCalendar link of their activities)."""
+
+from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from leadflow.accounts.models import Role
 from leadflow.accounts.permissions import has_capability
@@ -12,6 +19,11 @@ from leadflow.analytics.dashboard import dashboard_for
 from leadflow.core.worktime import current_calendar
 from leadflow.intake.models import Inquiry
 from leadflow.intake.queries import QueueFilters, age_in_working_hours, triage_queue
+from leadflow.opportunities.ical import (
+    active_feed,
+    issue_calendar_feed,
+    stop_calendar_feed,
+)
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.queries import (
     decisions_due_for,
@@ -102,3 +114,41 @@ def _follow_ups(user) -> dict:
         "follow_up_count": len(rows) if len(rows) < FOLLOW_UP_ROWS else due.count(),
         "follow_up_today": today,
     }
+
+
+CALENDAR_TEMPLATE = "accounts/calendar.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_calendar(request):
+    """The user's own calendar feed: make the private link (shown once), reset it
+    (the old one stops working) or stop the feed."""
+    user = request.user
+    context: dict = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action in ("create", "reset"):
+            _feed, secret = issue_calendar_feed(user, actor=user)
+            url = request.build_absolute_uri(
+                reverse("calendar_feed", kwargs={"secret": secret})
+            )
+            webcal = "webcal://" + url.split("://", 1)[1]
+            context.update(
+                feed_url=url,
+                webcal_url=webcal,
+                google_url="https://calendar.google.com/calendar/r?cid="
+                + quote(webcal, safe=""),
+            )
+        elif action == "stop":
+            if stop_calendar_feed(user, actor=user):
+                messages.success(request, _("Your calendar feed is stopped."))
+            return redirect("account_calendar")
+        else:
+            messages.error(request, _("Choose what to do with your calendar feed."))
+            return redirect("account_calendar")
+    context["feed"] = active_feed(user)
+    response = render(request, CALENDAR_TEMPLATE, context)
+    # The page may hold the secret link: never kept by a cache or the browser.
+    response["Cache-Control"] = "no-store"
+    return response

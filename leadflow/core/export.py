@@ -115,11 +115,13 @@ def filename_for(stem: str, fmt: str) -> str:
     return f"{stem}-{today.isoformat()}.{fmt}"
 
 
+def bad_request(message: str) -> HttpResponse:
+    """A 400 that says what is wrong (plain text: it answers a download link)."""
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
 def bad_format() -> HttpResponse:
-    return HttpResponseBadRequest(
-        _("Unknown export format: choose csv or xlsx."),
-        content_type="text/plain; charset=utf-8",
-    )
+    return bad_request(_("Unknown export format: choose csv or xlsx."))
 
 
 def bad_filters(form) -> HttpResponse:
@@ -130,9 +132,8 @@ def bad_filters(form) -> HttpResponse:
         f"{' '.join(str(e) for e in errors)}"
         for name, errors in form.errors.items()
     )
-    return HttpResponseBadRequest(
-        _("The filters are not valid: %(problems)s") % {"problems": problems},
-        content_type="text/plain; charset=utf-8",
+    return bad_request(
+        _("The filters are not valid: %(problems)s") % {"problems": problems}
     )
 
 

@@ -13,11 +13,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from leadflow.accounts.permissions import has_capability, require
 from leadflow.audit.queries import timeline_for
 from leadflow.core.errors import DomainError
+from leadflow.core.export import (
+    Column,
+    bad_filters,
+    export_response,
+    filter_query,
+    is_export,
+)
 from leadflow.core.models import Holiday
 from leadflow.core.pagination import IdPaginator
 from leadflow.opportunities.models import Stage
@@ -199,17 +207,46 @@ def _stage_rows(stages, *, forms=None, errors=None):
     return rows
 
 
-def _escalations_context(request, *, form=None) -> dict:
-    can_manage = has_capability(request.user, "config.manage")
-    row = cs.get_escalation_settings()
+def _escalation_log(request):
+    """The log's filter form and its rows (the page and the export)."""
     filters = EscalationFilterForm(request.GET or None)
     status = kind = None
     if filters.is_valid():
         status = filters.cleaned_data["status"] or None
         kind = filters.cleaned_data["kind"] or None
-    page = IdPaginator(
-        cs.list_escalations(status=status, kind=kind), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    return filters, cs.list_escalations(status=status, kind=kind)
+
+
+def _escalation_columns(request) -> list[Column]:
+    def record(e) -> str:
+        return cs.escalation_record(e)[1]
+
+    def link(e) -> str:
+        url = cs.escalation_record(e)[0]
+        return request.build_absolute_uri(url) if url else ""
+
+    return [
+        Column("pk", _l("ID")),
+        Column(lambda e: e.get_kind_display(), _l("Kind")),
+        Column(lambda e: e.get_status_display(), _l("Status")),
+        Column(record, _l("Record")),
+        Column(link, _l("Link")),
+        Column("due_at", _l("Due")),
+        Column("sent_at", _l("Sent at")),
+        Column("cancelled_at", _l("Cancelled at")),
+        Column(
+            lambda e: ", ".join(str(r) for r in e.recipients or []), _l("Recipients")
+        ),
+        Column("note", _l("Note")),
+        Column("created_at", _l("Created at")),
+    ]
+
+
+def _escalations_context(request, *, form=None) -> dict:
+    can_manage = has_capability(request.user, "config.manage")
+    row = cs.get_escalation_settings()
+    filters, log = _escalation_log(request)
+    page = IdPaginator(log, PAGE_SIZE).get_page(request.GET.get("page"))
     for escalation in page:
         escalation.record_url, escalation.record_label = cs.escalation_record(
             escalation
@@ -224,6 +261,7 @@ def _escalations_context(request, *, form=None) -> dict:
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
+        "export_query": filter_query(request),
         "history": timeline_for(row)[:HISTORY] if row.pk and can_manage else [],
     }
 
@@ -234,6 +272,17 @@ def escalations_page(request):
     directors see the page without the forms)."""
     if not cs.can_view_escalations(request.user):
         raise PermissionDenied
+    if request.method == "GET" and is_export(request):
+        filters, log = _escalation_log(request)
+        if filters.is_bound and not filters.is_valid():
+            return bad_filters(filters)
+        return export_response(
+            request,
+            rows=log,
+            columns=_escalation_columns(request),
+            filename_stem="escalations",
+            format=request.GET["format"],
+        )
     status = 200
     form = None
     if request.method == "POST":

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from leadflow.accounts.models import Role
@@ -21,6 +22,13 @@ from leadflow.accounts.permissions import require
 from leadflow.contacts.models import Company
 from leadflow.contacts.queries import find_companies
 from leadflow.core.errors import DomainError
+from leadflow.core.export import (
+    Column,
+    bad_request,
+    export_response,
+    filter_query,
+    is_export,
+)
 from leadflow.core.pagination import IdPaginator
 from leadflow.workflows import configuration as config
 from leadflow.workflows.forms_rules import NewWebhookForm, RuleForm, WebhookForm
@@ -377,16 +385,51 @@ def webhook_delete(request, webhook_id: int):
     )
 
 
+DELIVERY_COLUMNS = [
+    Column("pk", _l("ID")),
+    Column("created_at", _l("Created at")),
+    Column(lambda d: EVENT_LABELS.get(d.event_type, d.event_type), _l("Event")),
+    Column(lambda d: d.get_status_display(), _l("Status")),
+    Column("attempts", _l("Attempts")),
+    Column("last_status_code", _l("Last HTTP status")),
+    Column("last_error", _l("Last error")),
+    Column("delivered_at", _l("Delivered at")),
+    Column("next_attempt_at", _l("Next attempt")),
+    Column(
+        lambda d: json.dumps(
+            d.payload, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder
+        ),
+        _l("Payload"),
+    ),
+]
+
+
 @login_required
 @require_GET
 def webhook_deliveries(request, webhook_id: int):
     hook = config.get_webhook_for_admin(request.user, webhook_id)
     status = request.GET.get("status", "")
+    exporting = is_export(request)
     if status not in DeliveryStatus.values:
+        if exporting and status:
+            return bad_request(
+                _("Unknown status %(value)s; known: %(known)s.")
+                % {"value": status, "known": ", ".join(DeliveryStatus.values)}
+            )
         status = ""
-    page = IdPaginator(
-        config.deliveries_of(hook, status=status), DELIVERIES_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    deliveries = config.deliveries_of(hook, status=status)
+    if exporting:
+        return export_response(
+            request,
+            rows=deliveries,
+            columns=DELIVERY_COLUMNS,
+            filename_stem=f"webhook-{hook.pk}-deliveries",
+            format=request.GET["format"],
+            audit_subject=hook,
+        )
+    page = IdPaginator(deliveries, DELIVERIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     for delivery in page:
         delivery.payload_text = json.dumps(
             delivery.payload, indent=2, sort_keys=True, cls=DjangoJSONEncoder
@@ -403,6 +446,7 @@ def webhook_deliveries(request, webhook_id: int):
             "status": status,
             "statuses": DeliveryStatus.choices,
             "max_attempts": MAX_ATTEMPTS,
+            "export_query": filter_query(request),
         },
     )
 
