@@ -107,16 +107,20 @@ class RefuseNulMiddleware:
 
 # Calls that take a body other than JSON; their views read and limit it themselves:
 # e-mail intake (leadflow/intake/api_mail.py) takes a raw message, limited by
-# LEADFLOW_MAIL_MAX_BYTES (25 MB by default); an import (leadflow/imports/api.py) a
-# file upload, limited by LEADFLOW_IMPORT_MAX_BYTES (Django streams it to disk).
-RAW_BODIES = {
-    "/api/intake/mail": {"message/rfc822", "multipart/form-data"},
+# LEADFLOW_MAIL_MAX_BYTES (25 MB by default), and answers 415 itself for any other
+# type (None: every type); an import (leadflow/imports/api.py) a file upload, limited
+# by LEADFLOW_IMPORT_MAX_BYTES (Django streams it to disk).
+RAW_BODIES: dict[str, set[str] | None] = {
+    "/api/intake/mail": None,
     "/api/imports": {"multipart/form-data"},
 }
 
 
 def _is_raw_body(request) -> bool:
-    return request.content_type in RAW_BODIES.get(request.path, ())
+    if request.path not in RAW_BODIES:
+        return False
+    types = RAW_BODIES[request.path]
+    return types is None or request.content_type in types
 
 
 def _check_body(request) -> None:

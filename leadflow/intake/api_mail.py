@@ -26,7 +26,7 @@ ERRORS = {
 }
 RAW_TYPE = "message/rfc822"
 FORM_TYPE = "multipart/form-data"
-MAIL_PATH = "/api/intake/mail"  # the API middleware lets raw mail through here only
+MAIL_PATH = "/api/intake/mail"  # the API middleware leaves this body to this view
 
 
 class UnsupportedMailType(DomainError):
