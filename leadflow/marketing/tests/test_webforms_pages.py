@@ -339,3 +339,13 @@ def test_the_anonymous_visitor_is_sent_to_log_in_for_the_management_page(web_for
     response = Client().get("/marketing/forms/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_the_snippet_copies_a_title_with_quotes_as_valid_html(marketer, client_for):
+    web_form = make_webform(marketer, slug="desks", title='Desks & "chairs" <now>')
+    page = client_for("marketer").get(f"/marketing/forms/{web_form.pk}/")
+    body = page.content.decode()
+    # The textarea shows (and copies) the escaped title: &amp; &quot; &lt; in the text.
+    shown = 'title="Desks &amp;amp; &amp;quot;chairs&amp;quot; &amp;lt;now&amp;gt;"'
+    assert shown in body
+    assert "<now>" not in body
