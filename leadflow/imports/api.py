@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from leadflow.accounts.permissions import require
@@ -150,7 +150,7 @@ def upload_import(
     job = actions.upload(
         actor=request.auth, kind_key=kind, uploaded=file, filename=file.name or ""
     )
-    return 201, import_out(job)
+    return Status(201, import_out(job))
 
 
 @router.get("/imports/{job_id}", response={200: ImportOut, **ERRORS})
@@ -191,7 +191,7 @@ def start_import(request, job_id: int, payload: VersionIn):
     job = get_job_for_user(request.auth, job_id)
     job = actions.start(job, actor=request.auth, version=payload.version)
     job.refresh_from_db()
-    return 202, import_out(job)
+    return Status(202, import_out(job))
 
 
 @router.post("/imports/{job_id}/resume", response={202: ImportOut, **ERRORS})
@@ -205,7 +205,7 @@ def resume_import(request, job_id: int, payload: ResumeIn):
         version=payload.version,
     )
     job.refresh_from_db()
-    return 202, import_out(job)
+    return Status(202, import_out(job))
 
 
 @router.post("/imports/{job_id}/cancel", response={200: ImportOut, **ERRORS})
