@@ -505,9 +505,13 @@ def ingest_message(
 def record_unreadable(
     raw: bytes, *, source: str, error: str, actor: User | None = None
 ) -> InboundMail:
-    """Keep a message that could not be read at all (no From, too large, a crash) as
-    failed, keyed by its bytes' hash, so the poller can flag it and nothing is lost."""
-    message_id = synthetic_message_id(raw)
+    """Keep a message that could not be registered (no From, too large, a crash) as
+    failed, under its Message-ID when it has a readable one (else its bytes' hash), so
+    the poller can flag it, a re-delivery finds it, and nothing is lost."""
+    try:
+        message_id = parse_message(raw).message_id
+    except Exception:  # unreadable: the hash of its bytes is all there is
+        message_id = synthetic_message_id(raw)
     existing = _known(message_id)
     if existing is not None:
         return existing

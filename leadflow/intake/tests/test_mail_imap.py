@@ -160,3 +160,34 @@ def test_an_unreachable_server_is_an_error_not_a_hang(settings):
     config = ImapConfig(host="127.0.0.1", user="x", password="y", port=1, use_ssl=False)
     with pytest.raises(OSError):
         poll_mailbox(config)
+
+
+def test_a_crash_while_registering_keeps_the_mail_under_its_message_id(
+    mailbox, monkeypatch
+):
+    """A fault that is no domain rule (here: the disk is full) rolls the mail's
+    transaction back; the poller keeps it as failed, flags it and goes on."""
+    from leadflow.intake import mail as mail_module
+
+    def disk_full(inquiry, parsed):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mail_module, "_store_attachments", disk_full)
+    mailbox.append(bytes(mail_with_attachments()))
+    mailbox.append(bytes(plain_mail(message_id="<second@example.be>")))
+    result = poll_mailbox()
+    assert (result.fetched, result.created, result.failed) == (2, 0, 2)
+    assert Inquiry.objects.count() == 0
+    failed = InboundMail.objects.get(message_id="q1-2026@mail.example.be")
+    assert failed.error == "[Errno 28] No space left on device"
+    monkeypatch.undo()
+    call_command("poll_mailbox", "--retry-failed")
+    assert Inquiry.objects.count() == 2
+    failed.refresh_from_db()
+    assert failed.status == "processed"
+    assert failed.inquiry.attachments.count() == 2
+    # The same mail delivered again (say, forwarded over HTTP) is known.
+    again, created = ingest_message(
+        bytes(mail_with_attachments()), source="http", actor=None
+    )
+    assert (again.pk, created) == (failed.pk, False)
