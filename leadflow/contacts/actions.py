@@ -15,10 +15,13 @@ from leadflow.audit.actions import changed_fields, record_event
 from leadflow.contacts.models import (
     Company,
     CompanyToken,
+    Complaint,
     Consent,
     Contact,
     ContactToken,
+    Invoice,
     Lifecycle,
+    SalesRecord,
     Visit,
     VisitKind,
 )
@@ -360,3 +363,257 @@ def attach_company(contact: Contact, company: Company | None, *, actor) -> Conta
             new={"company": company.name},
         )
     return Contact.objects.select_related("company").get(pk=contact.pk)
+
+
+# --- customer context: invoices, complaints, sales per year (entered or imported) -------
+
+
+def check_invoice(*, number: str, issued_on, due_on, amount, paid_on=None) -> None:
+    """An invoice's own rules. Credit notes (negative amounts) are not invoices."""
+    if not (number or "").strip():
+        raise ValidationFailed(
+            _("An invoice needs a number."), code="invoice_number_required"
+        )
+    if len(number.strip()) > 50:
+        raise ValidationFailed(
+            _("An invoice number has at most 50 characters."), code="invoice_number"
+        )
+    if amount is None or amount < 0:
+        raise ValidationFailed(
+            _("An invoice amount is zero or more (credit notes are left out)."),
+            code="invoice_amount",
+        )
+    if due_on < issued_on:
+        raise ValidationFailed(
+            _("An invoice cannot be due before it was issued."), code="invoice_dates"
+        )
+    if paid_on is not None and paid_on < issued_on:
+        raise ValidationFailed(
+            _("An invoice cannot be paid before it was issued."), code="invoice_dates"
+        )
+
+
+def check_complaint(*, subject: str, opened_on, resolved_on=None) -> None:
+    if not (subject or "").strip():
+        raise ValidationFailed(
+            _("A complaint needs a subject."), code="complaint_subject_required"
+        )
+    if resolved_on is not None and resolved_on < opened_on:
+        raise ValidationFailed(
+            _("A complaint cannot be resolved before it was opened."),
+            code="complaint_dates",
+        )
+
+
+FIRST_SALES_YEAR = 1990
+
+
+def check_sales_record(*, year: int, revenue) -> None:
+    this_year = timezone.localdate().year
+    if not FIRST_SALES_YEAR <= year <= this_year:
+        raise ValidationFailed(
+            _("The year is between %(first)s and %(last)s."),
+            code="sales_year",
+            first=FIRST_SALES_YEAR,
+            last=this_year,
+        )
+    if revenue is None or revenue < 0:
+        raise ValidationFailed(
+            _("Revenue is zero or more."), code="sales_revenue_negative"
+        )
+
+
+def _context_audit(actor, company: Company, event_type: str, old: dict, new: dict):
+    record_event(actor=actor, subject=company, event_type=event_type, old=old, new=new)
+
+
+def _clean(obj, **options) -> None:
+    """The model's own field checks (lengths, digits) as a domain error."""
+    try:
+        obj.full_clean(exclude=["company"], **options)
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(
+            "%(field)s: %(error)s",
+            code="invalid_value",
+            field=field,
+            error=messages[0],
+        ) from exc
+
+
+def _change_context(obj, *, actor, event_type: str, editable: tuple, values: dict):
+    unknown = set(values) - set(editable)
+    if unknown:
+        raise ValidationFailed(
+            _("These fields cannot be changed here: %(fields)s"),
+            fields=", ".join(sorted(unknown)),
+        )
+    locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+    old, new = changed_fields(locked, values)
+    if not new:
+        return locked
+    for key, value in new.items():
+        setattr(locked, key, value)
+    _clean(locked, validate_unique=False)
+    locked.save(update_fields=list(new))
+    _context_audit(actor, locked.company, event_type, {"id": locked.pk, **old}, new)
+    return locked
+
+
+@transaction.atomic
+def record_invoice(
+    company: Company,
+    *,
+    actor,
+    number: str,
+    issued_on,
+    due_on,
+    amount,
+    paid_on=None,
+) -> Invoice:
+    """Add an invoice of a customer (its number is unique per company)."""
+    check_invoice(
+        number=number,
+        issued_on=issued_on,
+        due_on=due_on,
+        amount=amount,
+        paid_on=paid_on,
+    )
+    number = number.strip()
+    if Invoice.objects.filter(company=company, number=number).exists():
+        raise Conflict(
+            _("%(company)s already has an invoice %(number)s."),
+            code="invoice_exists",
+            company=company.name,
+            number=number,
+        )
+    invoice = Invoice(
+        company=company,
+        number=number,
+        issued_on=issued_on,
+        due_on=due_on,
+        amount=amount,
+        paid_on=paid_on,
+    )
+    _clean(invoice)
+    invoice.save()
+    _context_audit(
+        actor,
+        company,
+        "invoice.recorded",
+        {},
+        {
+            "id": invoice.pk,
+            "number": number,
+            "issued_on": issued_on,
+            "due_on": due_on,
+            "amount": amount,
+            "paid_on": paid_on,
+        },
+    )
+    return invoice
+
+
+@transaction.atomic
+def update_invoice(invoice: Invoice, *, actor, **values) -> Invoice:
+    """Change an invoice's dates or amount (e.g. the date it was paid)."""
+    merged = {
+        f: values.get(f, getattr(invoice, f))
+        for f in ("issued_on", "due_on", "amount", "paid_on")
+    }
+    check_invoice(number=invoice.number, **merged)
+    return _change_context(
+        invoice,
+        actor=actor,
+        event_type="invoice.updated",
+        editable=("issued_on", "due_on", "amount", "paid_on"),
+        values=values,
+    )
+
+
+@transaction.atomic
+def record_complaint(
+    company: Company, *, actor, opened_on, subject: str, resolved_on=None
+) -> Complaint:
+    """Add a complaint of a customer (open until it has a resolved date)."""
+    check_complaint(subject=subject, opened_on=opened_on, resolved_on=resolved_on)
+    complaint = Complaint(
+        company=company,
+        opened_on=opened_on,
+        subject=subject.strip(),
+        resolved_on=resolved_on,
+    )
+    _clean(complaint)
+    complaint.save()
+    _context_audit(
+        actor,
+        company,
+        "complaint.recorded",
+        {},
+        {
+            "id": complaint.pk,
+            "subject": complaint.subject[:200],
+            "opened_on": opened_on,
+            "resolved_on": resolved_on,
+        },
+    )
+    return complaint
+
+
+@transaction.atomic
+def update_complaint(complaint: Complaint, *, actor, **values) -> Complaint:
+    """Change a complaint (e.g. the date it was resolved)."""
+    merged = {
+        f: values.get(f, getattr(complaint, f))
+        for f in ("subject", "opened_on", "resolved_on")
+    }
+    check_complaint(**merged)
+    if "subject" in values:
+        values["subject"] = values["subject"].strip()
+    return _change_context(
+        complaint,
+        actor=actor,
+        event_type="complaint.updated",
+        editable=("subject", "opened_on", "resolved_on"),
+        values=values,
+    )
+
+
+@transaction.atomic
+def record_sales_year(
+    company: Company, *, actor, year: int, revenue, overwrite: bool = True
+) -> tuple[SalesRecord, bool]:
+    """A customer's revenue in a year: added, or the year's figure replaced when
+    ``overwrite``. Returns the record and whether anything changed."""
+    check_sales_record(year=year, revenue=revenue)
+    record = (
+        SalesRecord.objects.select_for_update()
+        .filter(company=company, year=year)
+        .first()
+    )
+    if record is None:
+        record = SalesRecord(company=company, year=year, revenue=revenue)
+        _clean(record, validate_unique=False)
+        record.save()
+        _context_audit(
+            actor,
+            company,
+            "sales_year.recorded",
+            {},
+            {"id": record.pk, "year": year, "revenue": revenue},
+        )
+        return record, True
+    if not overwrite or record.revenue == revenue:
+        return record, False
+    old = record.revenue
+    record.revenue = revenue
+    _clean(record, validate_unique=False)
+    record.save(update_fields=["revenue"])
+    _context_audit(
+        actor,
+        company,
+        "sales_year.updated",
+        {"id": record.pk, "year": year, "revenue": old},
+        {"revenue": revenue},
+    )
+    return record, True
