@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,13 @@ from leadflow.intake.errors import InquiryClosed
 from leadflow.intake.models import Campaign, Channel, Inquiry, InquiryTransition, Order
 from leadflow.intake.states import InquiryStatus, Outcome, reason_required
 from leadflow.marketing.actions import get_or_create_lists, subscribe_contact
-from leadflow.opportunities.actions import check_owner, log_handover, open_opportunity
+from leadflow.opportunities.actions import (
+    check_owner,
+    historical_moment,
+    history_fields,
+    log_handover,
+    open_opportunity,
+)
 from leadflow.opportunities.models import Opportunity
 
 DEFAULT_NURTURE_LIST = "Nurture"
@@ -150,8 +156,20 @@ def find_existing_contact(data: ContactData) -> Contact | None:
 
 
 @transaction.atomic
-def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
-    """Register a new inquiry; an unknown requester becomes a new contact."""
+def register_inquiry(
+    data: InquiryInput,
+    *,
+    actor: User | None,
+    at: datetime | None = None,
+    imported: int | None = None,
+) -> Inquiry:
+    """Register a new inquiry; an unknown requester becomes a new contact.
+
+    ``at``: when it was registered, for history written later (default now; an
+    import passes the reception time). The inquiry and its requester then date from
+    that moment (a contact first seen on that inquiry was known from then on).
+    ``imported``: the id of the import writing it (the transition row is written as
+    already processed: no notifications or escalation for the past)."""
     summary = (data.summary or "").strip()
     if not summary:
         raise ValidationFailed(_("Summarise the question."), code="summary_required")
@@ -165,7 +183,7 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
     department = resolve_department(data.department) or (
         received_by.department if received_by is not None else None
     )
-    now = timezone.now()
+    now = timezone.now() if at is None else historical_moment(at)
     received_at = data.received_at or now
     if timezone.is_naive(received_at):
         # A time without an offset is local office time.
@@ -174,6 +192,11 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         raise ValidationFailed(
             _("The inquiry cannot be received in the future."),
             code="received_in_future",
+        )
+    if at is not None and received_at > now:
+        raise ValidationFailed(
+            _("An inquiry cannot be registered before it was received."),
+            code="registered_before_received",
         )
     if data.contact_id is not None:
         contact = (
@@ -218,6 +241,13 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         received_at=received_at,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
+    if at is not None:
+        # created_at is set on insert (auto_now_add): history keeps its own date.
+        Inquiry.objects.filter(pk=inquiry.pk).update(created_at=now)
+        inquiry.created_at = now
+        Contact.objects.filter(pk=contact.pk, created_at__gt=received_at).update(
+            created_at=received_at
+        )
     record_transition(
         InquiryTransition,
         inquiry=inquiry,
@@ -225,7 +255,10 @@ def register_inquiry(data: InquiryInput, *, actor: User | None) -> Inquiry:
         from_state="",
         to_state=InquiryStatus.OPEN,
         at=now,
-        data={"event": "inquiry.registered", "channel": channel.code, **data.extra},
+        **history_fields(
+            imported,
+            {"event": "inquiry.registered", "channel": channel.code, **data.extra},
+        ),
     )
     return inquiry
 
@@ -328,6 +361,8 @@ def close_inquiry(
     owner: User | str | None = None,
     marketing_lists: list[str] | None = None,
     expected_value: Decimal | None = None,
+    at: datetime | None = None,
+    imported: int | None = None,
 ) -> Inquiry:
     """Close an open inquiry into exactly one outcome; closed inquiries never reopen.
 
@@ -336,6 +371,11 @@ def close_inquiry(
     lists; archived: a reason is required. Every requester lands in the marketing
     database unless they opted out. Two people closing at once: one wins, the other
     gets InquiryClosed.
+
+    ``at``: when it was closed, for history written later (default now; not before
+    its reception): the qualified lead is created at that moment too, so cycle times
+    count from it. ``imported``: the id of the import writing it (see
+    ``register_inquiry``).
     """
     if outcome not in Outcome.values:
         raise ValidationFailed(
@@ -368,34 +408,42 @@ def close_inquiry(
         )
     if inquiry.status != InquiryStatus.OPEN:
         raise InquiryClosed()
-    now = timezone.now()
+    now = historical_moment(at, not_before=inquiry.received_at)
     actor_or_none = actor if actor is not None and actor.is_authenticated else None
-    apply_transition(
-        inquiry,
-        field="status",
-        allowed_from=[InquiryStatus.OPEN],
-        to=InquiryStatus.CLOSED,
-        changes={
-            "outcome": outcome,
-            "close_reason": reason,
-            "closed_at": now,
-            "closed_by": actor_or_none,
-            "updated_at": now,
-        },
-        transition_model=InquiryTransition,
-        transition_fields={
-            "inquiry": inquiry,
-            "actor": actor_or_none,
-            "reason": reason,
-            "data": {
+    changes = {
+        "outcome": outcome,
+        "close_reason": reason,
+        "closed_at": now,
+        "closed_by": actor_or_none,
+        "updated_at": now if at is None else timezone.now(),
+    }
+    transition_fields = {
+        "inquiry": inquiry,
+        "actor": actor_or_none,
+        "reason": reason,
+        **history_fields(
+            imported,
+            {
                 "event": "inquiry.closed",
                 "outcome": outcome,
                 "owner": owner_user.username if owner_user else None,
                 "marketing_lists": [m.name for m in lists],
             },
-        },
-        conflict=InquiryClosed(),
-    )
+        ),
+    }
+    if at is None:
+        apply_transition(
+            inquiry,
+            field="status",
+            allowed_from=[InquiryStatus.OPEN],
+            to=InquiryStatus.CLOSED,
+            changes=changes,
+            transition_model=InquiryTransition,
+            transition_fields=transition_fields,
+            conflict=InquiryClosed(),
+        )
+    else:
+        _close_at(inquiry, changes=changes, fields=transition_fields, at=now)
     contact = inquiry.contact
     if outcome == Outcome.QUALIFIED:
         open_opportunity(
@@ -406,6 +454,8 @@ def close_inquiry(
             inquiry=inquiry,
             expected_value=expected_value,
             reason=reason,
+            at=None if at is None else now,
+            imported=imported,
         )
     elif outcome == Outcome.NURTURE:
         subscribe_contact(
@@ -419,6 +469,25 @@ def close_inquiry(
         contact, actor=actor_or_none, reason=f"inquiry #{inquiry.pk} closed ({outcome})"
     )
     return inquiry
+
+
+def _close_at(inquiry: Inquiry, *, changes: dict, fields: dict, at: datetime) -> None:
+    """``apply_transition`` for a closing of the past: the same conditional UPDATE
+    (one of two closers wins), with the transition row dated ``at`` (the helper in
+    ``core.lifecycle`` dates it now)."""
+    updated = Inquiry.objects.filter(pk=inquiry.pk, status=InquiryStatus.OPEN).update(
+        status=InquiryStatus.CLOSED, version=F("version") + 1, **changes
+    )
+    if updated != 1:
+        raise InquiryClosed()
+    inquiry.refresh_from_db()
+    record_transition(
+        InquiryTransition,
+        from_state=InquiryStatus.OPEN,
+        to_state=InquiryStatus.CLOSED,
+        at=at,
+        **fields,
+    )
 
 
 def _first_line(text: str) -> str:

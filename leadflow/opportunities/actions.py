@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -56,6 +57,46 @@ def first_stage() -> Stage:
     return stage
 
 
+def historical_moment(
+    at: datetime | None, *, not_before: datetime | None = None
+) -> datetime:
+    """When a change happens: now, or the given moment of history (an import writes
+    the past with its own dates). History is never in the future, and never before
+    the record's previous step (``not_before``)."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        # A time without an offset is local office time.
+        at = timezone.make_aware(at)
+    if at > now:
+        raise ValidationFailed(
+            _("%(when)s is in the future: history cannot be."),
+            code="in_future",
+            when=date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT"),
+        )
+    if not_before is not None and at < not_before:
+        raise ValidationFailed(
+            _("%(when)s is before the previous step of this record (%(previous)s)."),
+            code="before_previous_step",
+            when=date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT"),
+            previous=date_format(
+                timezone.localtime(not_before), "SHORT_DATETIME_FORMAT"
+            ),
+        )
+    return at
+
+
+def history_fields(imported: int | None, data: dict) -> dict:
+    """The transition row's ``data`` and ``processed_at`` for a change written by an
+    import (``imported``: the import job's id). The past is not news: the row is
+    written as already processed, so the workflow worker sends no notification,
+    webhook or escalation for it."""
+    if imported is None:
+        return {"data": data}
+    return {"data": {**data, "imported": imported}, "processed_at": timezone.now()}
+
+
 def check_owner(owner: User | None) -> User:
     if owner is None:
         raise ValidationFailed(
@@ -80,12 +121,21 @@ def open_opportunity(
     inquiry=None,
     expected_value: Decimal | None = None,
     reason: str = "",
+    at: datetime | None = None,
+    imported: int | None = None,
 ) -> Opportunity:
-    """Create a qualified lead with one owner in the first stage; call in a transaction."""
+    """Create a qualified lead with one owner in the first stage; call in a transaction.
+
+    ``at``: when it was created, for history written later (default now);
+    ``imported``: the id of the import writing it (see ``history_fields``; the owner
+    is not notified of a lead of the past)."""
     owner = check_owner(owner)
     stage = first_stage()
+    moment = historical_moment(
+        at, not_before=inquiry.received_at if inquiry is not None else None
+    )
     opportunity = Opportunity.objects.create(
-        stage_entered_at=timezone.now(),
+        stage_entered_at=moment,
         title=title[:200],
         inquiry=inquiry,
         contact=contact,
@@ -95,6 +145,10 @@ def open_opportunity(
         status=OpportunityStatus.OPEN,
         expected_value=expected_value,
     )
+    if at is not None:
+        # created_at is set on insert (auto_now_add): history keeps its own date.
+        Opportunity.objects.filter(pk=opportunity.pk).update(created_at=moment)
+        opportunity.created_at = moment
     record_transition(
         OpportunityTransition,
         opportunity=opportunity,
@@ -103,14 +157,17 @@ def open_opportunity(
         to_state=OpportunityStatus.OPEN,
         at=opportunity.created_at,
         reason=reason,
-        data={
-            "event": "opportunity.created",
-            "stage": stage.code,
-            "owner": owner.username,
-            "inquiry_id": inquiry.pk if inquiry else None,
-        },
+        **history_fields(
+            imported,
+            {
+                "event": "opportunity.created",
+                "stage": stage.code,
+                "owner": owner.username,
+                "inquiry_id": inquiry.pk if inquiry else None,
+            },
+        ),
     )
-    if owner != actor:
+    if owner != actor and imported is None:
         notify(
             owner,
             actor=actor,
@@ -330,9 +387,16 @@ def resolve_stage(code: str | Stage) -> Stage:
 
 @transaction.atomic
 def move_stage(
-    opportunity: Opportunity, *, actor: User | None, stage: str | Stage, reason: str
+    opportunity: Opportunity,
+    *,
+    actor: User | None,
+    stage: str | Stage,
+    reason: str,
+    at: datetime | None = None,
+    imported: int | None = None,
 ) -> Opportunity:
-    """Move to any stage, forward or back; a reason is always required and recorded."""
+    """Move to any stage, forward or back; a reason is always required and recorded.
+    ``at`` and ``imported``: history written later (see ``open_opportunity``)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Say why the stage changes."), code="reason_required")
@@ -345,7 +409,7 @@ def move_stage(
     ordered = list(Stage.objects.order_by("order", "id"))
     positions = {s.pk: i for i, s in enumerate(ordered)}
     step = positions[target.pk] - positions[current.pk]
-    now = timezone.now()
+    now = historical_moment(at, not_before=locked.stage_entered_at or locked.created_at)
     locked.stage = target
     locked.stage_entered_at = now
     locked.version += 1
@@ -358,11 +422,14 @@ def move_stage(
         to_state=target.code,
         at=now,
         reason=reason,
-        data={
-            "event": "opportunity.stage_changed",
-            "direction": "forward" if step > 0 else "back",
-            "skipped": max(abs(step) - 1, 0),
-        },
+        **history_fields(
+            imported,
+            {
+                "event": "opportunity.stage_changed",
+                "direction": "forward" if step > 0 else "back",
+                "skipped": max(abs(step) - 1, 0),
+            },
+        ),
     )
     return locked
 
@@ -395,12 +462,15 @@ def close_opportunity(
     follow_up_on=None,
     follow_up_by: str = "",
     follow_up_user: User | str | None = None,
+    at: datetime | None = None,
+    imported: int | None = None,
 ) -> Opportunity:
     """Won, lost, not going ahead or nurture. A reason is required. Nurture needs a
     follow-up date and who follows up (a team, optionally a named person: on the date
     the lead comes back to them). Whatever the result,
     nothing is deleted; except for won, the lead leaves the sales lists and its contacts
-    go to the marketing database (consent respected)."""
+    go to the marketing database (consent respected). ``at`` and ``imported``: a
+    result of the past written later (see ``open_opportunity``)."""
     if result not in CLOSED_RESULTS:
         raise ValidationFailed(
             _("Choose a result: won, lost, not_going_ahead or nurture."),
@@ -425,7 +495,7 @@ def close_opportunity(
     else:
         follow_up_user = None
     locked = _locked_open(opportunity)
-    now = timezone.now()
+    now = historical_moment(at, not_before=locked.stage_entered_at or locked.created_at)
     locked.status = result
     locked.closed_at = now
     locked.result_reason = reason
@@ -454,15 +524,18 @@ def close_opportunity(
         to_state=result,
         at=now,
         reason=reason,
-        data={
-            "event": f"opportunity.{result}",
-            "stage": locked.stage.code,
-            "follow_up_on": locked.follow_up_on.isoformat()
-            if locked.follow_up_on
-            else None,
-            "follow_up_by": locked.follow_up_by or None,
-            "follow_up_user": follow_up_user.username if follow_up_user else None,
-        },
+        **history_fields(
+            imported,
+            {
+                "event": f"opportunity.{result}",
+                "stage": locked.stage.code,
+                "follow_up_on": locked.follow_up_on.isoformat()
+                if locked.follow_up_on
+                else None,
+                "follow_up_by": locked.follow_up_by or None,
+                "follow_up_user": follow_up_user.username if follow_up_user else None,
+            },
+        ),
     )
     if result in LEAVES_SALES:
         # Quotes still out with the customer are answered by the result.
