@@ -11,7 +11,7 @@ import csv
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -27,12 +27,15 @@ from leadflow.contacts.models import Consent, Contact
 from leadflow.core.export import neutralise
 from leadflow.marketing.models import MarketingList
 from leadflow.marketing.queries import get_list_for_user
-from leadflow.marketing.unsubscribe import list_unsubscribe_header, unsubscribe_url
+from leadflow.marketing.unsubscribe import list_unsubscribe_header, url_maker
 
 # contacts.privacy.ERASED_EVENT (privacy sits above marketing: not imported here).
 ERASED_EVENT = "contact.erased"
 FORMATS = ("csv", "xlsx")
 CHUNK = 2000
+# From this many rows the page advises CSV: an XLSX file is built whole before its
+# first byte is sent (openpyxl), a CSV streams from the first row.
+LARGE_EXPORT_ROWS = 50_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The header row: the names mailing tools map automatically (kept in English in
@@ -63,6 +66,10 @@ class ExportSummary:
     members: int
     rows: int
     left_out: dict[str, int]
+
+    @property
+    def large(self) -> bool:
+        return self.rows >= LARGE_EXPORT_ROWS
 
     @property
     def left_out_total(self) -> int:
@@ -131,10 +138,10 @@ def split_name(name: str) -> tuple[str, str]:
     return words[0], " ".join(words[1:])
 
 
-def _since(value: datetime | None) -> str:
+def _since(value: datetime | None, tz: tzinfo) -> str:
     if value is None:
         return ""
-    return timezone.localtime(value).isoformat(timespec="seconds")
+    return value.astimezone(tz).isoformat(timespec="seconds")
 
 
 def rows(marketing_list: MarketingList) -> Iterator[list[Any]]:
@@ -153,6 +160,8 @@ def rows(marketing_list: MarketingList) -> Iterator[list[Any]]:
             "consent_changed_at",
         )
     )
+    unsubscribe_url = url_maker()
+    tz = timezone.get_current_timezone()
     for pk, name, email, email_key, company, language, since in members.iterator(
         chunk_size=CHUNK
     ):
@@ -166,7 +175,7 @@ def rows(marketing_list: MarketingList) -> Iterator[list[Any]]:
                 last,
                 company or "",
                 language,
-                _since(since),
+                _since(since, tz),
                 url,
                 list_unsubscribe_header(url),
             )

@@ -8,6 +8,8 @@ changed or erased address makes old links invalid (the mail went to someone else
 No table is needed. See docs/adr/0014-marketing-export-unsubscribe.md.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -56,23 +58,44 @@ def _from_b62(text: str) -> int | None:
     return number
 
 
-def _signature(contact_id: int, email_key: str) -> str:
-    signer = signing.Signer(salt=SALT)
-    return signer.signature(f"{contact_id}:{email_key}")[:SIGNATURE_LENGTH]
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SALT)
 
 
-def make_token(contact_id: int, email_key: str) -> str:
-    return f"{_b62(contact_id)}.{_signature(contact_id, email_key)}"
+def _signature(
+    contact_id: int, email_key: str, *, signer: signing.Signer | None = None, key=None
+) -> str:
+    value = f"{contact_id}:{email_key}"
+    return (signer or _signer()).signature(value, key=key)[:SIGNATURE_LENGTH]
+
+
+def make_token(
+    contact_id: int, email_key: str, *, signer: signing.Signer | None = None
+) -> str:
+    signature = _signature(contact_id, email_key, signer=signer)
+    return f"{_b62(contact_id)}.{signature}"
 
 
 def token_for(contact: Contact) -> str:
     return make_token(contact.pk, contact.email_key)
 
 
+def url_maker() -> Callable[[int, str], str]:
+    """A function making absolute links (LEADFLOW_BASE_URL: the address people open
+    Leadflow at); the URL is resolved once, not once per row of an export."""
+    placeholder = "TOKEN"
+    template = settings.LEADFLOW_BASE_URL.rstrip("/") + reverse(
+        "marketing_unsubscribe", args=[placeholder]
+    )
+    prefix, suffix = template.split(placeholder)
+    signer = _signer()
+    return lambda contact_id, email_key: (
+        f"{prefix}{make_token(contact_id, email_key, signer=signer)}{suffix}"
+    )
+
+
 def unsubscribe_url(contact_id: int, email_key: str) -> str:
-    """The absolute link (LEADFLOW_BASE_URL: the address people open Leadflow at)."""
-    path = reverse("marketing_unsubscribe", args=[make_token(contact_id, email_key)])
-    return settings.LEADFLOW_BASE_URL.rstrip("/") + path
+    return url_maker()(contact_id, email_key)
 
 
 def list_unsubscribe_header(url: str) -> str:
@@ -97,7 +120,14 @@ def contact_for_token(token: str) -> Contact | None:
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is None or not contact.email_key:
         return None
-    if not constant_time_compare(signature, _signature(contact.pk, contact.email_key)):
+    # SECRET_KEY_FALLBACKS too: a rotated key keeps the links already mailed working.
+    signer = _signer()
+    if not any(
+        constant_time_compare(
+            signature, _signature(contact.pk, contact.email_key, signer=signer, key=key)
+        )
+        for key in [signer.key, *signer.fallback_keys]
+    ):
         return None
     if is_erased(contact):
         return None

@@ -283,3 +283,14 @@ def test_the_export_reads_the_rows_in_a_fixed_number_of_queries(newsletter, mark
 def test_the_erased_event_name_matches_privacy():
     assert exports.ERASED_EVENT == privacy.ERASED_EVENT
     assert unsubscribe.ERASED_EVENT == privacy.ERASED_EVENT
+
+
+def test_the_page_advises_csv_for_a_large_list(
+    client, marketer, newsletter, monkeypatch
+):
+    _member(newsletter, marketer, email="ok@x.be")
+    client.force_login(marketer)
+    path = f"/marketing/lists/{newsletter.pk}/export/"
+    assert 'data-testid="export-large"' not in client.get(path).content.decode()
+    monkeypatch.setattr(exports, "LARGE_EXPORT_ROWS", 1)
+    assert 'data-testid="export-large"' in client.get(path).content.decode()

@@ -252,3 +252,21 @@ def test_mask_email_keeps_only_first_letters():
     assert unsubscribe.mask_email("piet@janssens.be") == "p***@j***.be"
     assert unsubscribe.mask_email("a@localhost") == "a***@l***"
     assert unsubscribe.mask_email("") == "***"
+
+
+def test_links_survive_a_secret_key_rotation_kept_in_the_fallbacks(
+    subscriber, settings
+):
+    token = unsubscribe.token_for(subscriber)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert unsubscribe.contact_for_token(token) == subscriber
+    settings.SECRET_KEY_FALLBACKS = []
+    assert unsubscribe.contact_for_token(token) is None
+
+
+def test_the_token_is_djangos_signature_with_the_unsubscribe_salt(subscriber):
+    value = f"{subscriber.pk}:{subscriber.email_key}"
+    expected = signing.Signer(salt="leadflow.marketing.unsubscribe").signature(value)
+    assert unsubscribe.token_for(subscriber).split(".")[1] == expected[:22]
