@@ -428,3 +428,82 @@ def test_history_kinds_are_for_admins_and_the_sales_director(
                 upload(user, kind, path)
     job = run(director, checked(director, "invoices", path))
     assert job.created == 2
+
+
+# --- the same kinds on the page, in the API and on the command line -------------------------
+
+
+def test_the_import_page_offers_the_history_kinds_to_whom_may_use_them(
+    admin, director, marketer, client
+):
+    client.force_login(director)
+    page = client.get("/imports/").content.decode()
+    for key in ("invoices", "complaints", "sales_history", "orders", "activities"):
+        assert f'<option value="{key}">' in page
+    assert "Credit notes (negative amounts) are refused." in page
+    client.force_login(marketer)
+    page = client.get("/imports/").content.decode()
+    assert '<option value="contacts">' in page
+    assert '<option value="invoices">' not in page
+
+
+def test_invoices_through_the_api(
+    companies, tmp_path, api_as, django_capture_on_commit_callbacks
+):
+    path = write_csv(tmp_path / "f.csv", INVOICES_NL, delimiter=";")
+    with path.open("rb") as handle:
+        refused = api_as("marketer").client.post(
+            "/api/imports",
+            {"kind": "invoices", "file": handle},
+            **api_as("marketer")._auth(),
+        )
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "You may not import invoices."
+
+    api = api_as("director")
+    with path.open("rb") as handle:
+        response = api.client.post(
+            "/api/imports", {"kind": "invoices", "file": handle}, **api._auth()
+        )
+    assert response.status_code == 201, response.content
+    job = response.json()
+    assert job["mapping"]["Betaald op"] == "paid_on"
+    url = f"/api/imports/{job['id']}"
+    checked = api.post(f"{url}/check", {"version": job["version"]}).json()
+    assert checked["can_start"] is True
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(f"{url}/start", {"version": checked["version"]})
+    assert started.status_code == 202
+    done = api.get(url).json()
+    assert (done["status"], done["created"], done["unchanged"]) == ("done", 2, 1)
+    assert Invoice.objects.filter(company=companies["acme"]).get().amount == Decimal(
+        "1234.56"
+    )
+
+
+def test_sales_history_on_the_command_line(admin, companies, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write_csv(
+        tmp_path / "omzet.csv",
+        [["Klant", "Jaar", "Omzet"], ["Acme", "2023", "1.500,25"]],
+        delimiter=";",
+    )
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_data",
+        "sales_history",
+        str(path),
+        "--user",
+        "admin",
+        stdout=out,
+        stderr=err,
+    )
+    record = SalesRecord.objects.get()
+    assert (record.company, record.year, record.revenue) == (
+        companies["acme"],
+        2023,
+        Decimal("1500.25"),
+    )
