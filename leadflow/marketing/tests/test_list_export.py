@@ -7,6 +7,7 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from leadflow.audit.models import AuditEvent
@@ -116,7 +117,8 @@ def test_a_row_holds_the_mailing_tool_columns_and_a_working_unsubscribe_link(
     row = next(r for r in exports.rows(newsletter) if r[0] == "Piet@Berg.be")
     url = row[6]
     assert row[:5] == ["Piet@Berg.be", "Piet", "van der Berg", "Berg Bouw BV", "nl"]
-    assert row[5].startswith(piet.consent_changed_at.date().isoformat()[:4])
+    since = timezone.localtime(piet.consent_changed_at)
+    assert row[5] == since.isoformat(timespec="seconds")
     assert url.startswith("https://crm.example.be/unsubscribe/")
     assert row[7] == f"<{url}>"
     token = url.rstrip("/").rsplit("/", 1)[1]
