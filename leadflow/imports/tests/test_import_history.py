@@ -658,3 +658,56 @@ def test_without_at_the_actions_write_now_as_before(inside, rep):
     row = stamped.transitions.get()
     assert (row.at, row.data["imported"]) == (local(1, 1), 42)
     assert row.processed_at is not None
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def test_the_director_imports_lead_history_on_the_pages(
+    director, rep, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(director)
+    page = client.get("/imports/").content.decode()
+    assert 'value="inquiries"' in page and 'value="opportunities"' in page
+    path = write_csv(tmp_path / "leads.csv", LEADS, delimiter=";")
+    with path.open("rb") as handle:
+        client.post("/imports/", {"kind": "opportunities", "file": handle})
+    job = ImportJob.objects.get()
+    form = {"version": job.version}
+    form |= {f"col-{i}": key for i, key in enumerate(job.mapping.values())}
+    client.post(f"/imports/{job.pk}/check/", form)
+    job.refresh_from_db()
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Values Leadflow does not know yet" in page
+    assert "J. Janssens" in page and "Installatie" in page
+    assert "J. Janssens is not known as one of the people: map it above." in page
+
+    # The unknown salesperson is mapped to a user; the new products are created.
+    form |= {
+        "version": job.version,
+        "value-user-0": str(rep.pk),
+        "value-service_type-0": "+new",
+        "value-service_type-1": "+new",
+    }
+    client.post(f"/imports/{job.pk}/check/", form)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED and job.report["errors"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/start/", {"version": job.version})
+    job.refresh_from_db()
+    assert (job.status, job.created) == (ImportStatus.DONE, 4)
+    assert Opportunity.objects.filter(owner=rep).count() == 2
+    lead = Opportunity.objects.get(company__name="Acme NV")
+    timeline = client.get(f"/opportunities/{lead.pk}/").content.decode()
+    assert "Acme NV – Installatie" in timeline
+
+
+def test_salespeople_cannot_open_the_imports(rep):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(rep)
+    assert client.get("/imports/").status_code == 403
