@@ -30,9 +30,10 @@ parts ("05/05/2024") is read without it. Two-digit years are 2000 + the year.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -520,6 +521,7 @@ _LEGAL_FORMS = {
     "asbl", "ltd", "gmbh", "inc", "llc", "plc", "ag", "sarl", "scrl",
 }  # fmt: skip
 _AND = {"and", "en", "et", "und"}
+_NOT_DIGITS = re.compile(r"\D+")
 
 
 def header_key(text: str | None) -> str:
@@ -543,21 +545,28 @@ def name_key(text: str | None) -> str:
 
 
 SIMILARITY = 0.92  # difflib ratio from which two name keys are offered as one
-BLOCK = 3  # characters of a key that must agree (at its start or at its end)
+TYPO_MIN = 4  # keys shorter than this are never "one typo apart"
+RATIO_MIN = 12  # shorter keys reach the ratio only when one typo apart
+WINDOW = 6  # sorted neighbours each long key is compared with
+GROUP_CAP = 50  # keys sharing one deletion variant compared all with all
 
 
 def spelling_groups(values: Iterable[str], *, limit: int = 200) -> list[list[str]]:
     """Groups of distinct values that are probably the same name, for merging.
 
     Values with the same ``name_key`` ("Acme BV", "ACME B.V.", "Acme  bv") are one
-    group; keys are joined too when their difflib ratio is at least 0.92 or they
-    are one typo apart (an inserted, missing, changed or swapped letter, for keys
-    of four letters or more) and do not differ in digits ("Unit 4" / "Unit 5" stay
-    apart). Only keys sharing their first or their last three characters are
-    compared, so 50,000 distinct names take a few seconds, not hours.
-    Each group lists its raw values most frequent first (then alphabetically);
-    groups are ordered by their total count, biggest first, and single values are
-    left out. At most ``limit`` groups.
+    group. Keys are joined too when they are one typo apart (an inserted, missing,
+    changed or swapped character; keys of four characters or more) or their
+    difflib ratio is at least 0.92, unless they differ in digits ("Unit 4" and
+    "Unit 5" stay apart). Each group lists its raw values most frequent first
+    (then alphabetically); groups come biggest first; single values are left out;
+    at most ``limit`` groups.
+
+    Fast for 50,000 distinct names (no comparison of every pair): one-typo pairs
+    are found exactly through shared one-deletion variants, length by length; the
+    ratio (which without a single typo needs keys of 12 characters or more) is
+    computed only for the 6 nearest keys in alphabetical order and in the order of
+    the reversed keys, so two typos far inside long names can be missed.
     """
     counts = Counter(v for v in values if v and v.strip())
     by_key: dict[str, list[str]] = defaultdict(list)
@@ -590,45 +599,70 @@ def spelling_groups(values: Iterable[str], *, limit: int = 200) -> list[list[str
     return result[:limit]
 
 
-def _similar_pairs(keys: list[str]) -> Iterable[tuple[str, str]]:
+def _similar_pairs(keys: list[str]) -> Iterator[tuple[str, str]]:
     """Pairs of distinct keys that look like one name (see ``spelling_groups``)."""
-    for candidates in _blocks(keys):
-        candidates.sort(key=len)
-        for i, left in enumerate(candidates):
-            matcher = difflib.SequenceMatcher(None, autojunk=False)
-            matcher.set_seq2(left)
-            for right in candidates[i + 1 :]:
-                longer = len(right) - len(left)
-                if longer > 1 and 2 * len(left) < SIMILARITY * (len(left) + len(right)):
-                    break  # sorted by length: the rest are longer still
-                if _digits(left) != _digits(right):
-                    continue
-                if _one_typo(left, right) and min(len(left), len(right)) >= 4:
-                    yield left, right
-                    continue
-                matcher.set_seq1(right)
-                if (
-                    matcher.real_quick_ratio() >= SIMILARITY
-                    and matcher.quick_ratio() >= SIMILARITY
-                    and matcher.ratio() >= SIMILARITY
-                ):
-                    yield left, right
+    digits = {key: _NOT_DIGITS.sub("", key) for key in keys}
+    for left, right in _typo_candidates(keys):
+        if (
+            min(len(left), len(right)) >= TYPO_MIN
+            and digits[left] == digits[right]
+            and _one_typo(left, right)
+        ):
+            yield left, right
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    for left, rights in _neighbour_candidates(keys):
+        matcher.set_seq2(left)  # difflib caches what it learns about seq2
+        for right in rights:
+            total = len(left) + len(right)
+            if 2 * min(len(left), len(right)) < SIMILARITY * total:
+                continue  # even all of the shorter one matching is too little
+            if digits[left] != digits[right]:
+                continue
+            matcher.set_seq1(right)
+            if matcher.quick_ratio() >= SIMILARITY and matcher.ratio() >= SIMILARITY:
+                yield left, right
 
 
-def _blocks(keys: list[str]) -> Iterable[list[str]]:
-    """Keys grouped by their first and (separately) their last three characters."""
-    starts: dict[str, list[str]] = defaultdict(list)
-    ends: dict[str, list[str]] = defaultdict(list)
+def _typo_candidates(keys: list[str]) -> Iterator[tuple[str, str]]:
+    """Pairs that may be one typo apart: they share a one-deletion variant (same
+    length: a changed or swapped character) or one is a variant of the other (an
+    inserted character). Only two lengths are held in memory at a time."""
+    by_length: dict[int, list[str]] = defaultdict(list)
     for key in keys:
-        starts[key[:BLOCK]].append(key)
-        ends[key[-BLOCK:]].append(key)
-    for block in (*starts.values(), *ends.values()):
-        if len(block) > 1:
-            yield list(block)
+        if len(key) >= TYPO_MIN - 1:
+            by_length[len(key)].append(key)
+    for length in sorted(by_length):
+        shorter = set(by_length.get(length - 1, ()))
+        variants: dict[str, list[str]] = defaultdict(list)
+        for key in by_length[length]:
+            for variant in {key[:i] + key[i + 1 :] for i in range(length)}:
+                variants[variant].append(key)
+        for variant, members in variants.items():
+            if variant in shorter:
+                for key in members:
+                    yield variant, key
+            if len(members) > 1:
+                if len(members) > GROUP_CAP:  # pathological: neighbours only
+                    members = sorted(members)
+                    yield from zip(members, members[1:], strict=False)
+                else:
+                    yield from itertools.combinations(members, 2)
 
 
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
+def _neighbour_candidates(keys: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """Each long key with its next keys alphabetically (sharing its first three
+    characters) and in the order of reversed keys (sharing its last three)."""
+    long_keys = [key for key in keys if len(key) >= RATIO_MIN]
+    forward = sorted(long_keys)
+    for i, left in enumerate(forward):
+        start = left[:3]
+        near = forward[i + 1 : i + 1 + WINDOW]
+        yield left, [right for right in near if right.startswith(start)]
+    backward = sorted(long_keys, key=lambda k: k[::-1])
+    for i, left in enumerate(backward):
+        end = left[-3:]
+        near = backward[i + 1 : i + 1 + WINDOW]
+        yield left, [right for right in near if right.endswith(end)]
 
 
 def _one_typo(a: str, b: str) -> bool:
