@@ -7,6 +7,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext_lazy
@@ -231,7 +233,13 @@ def test_a_download_broken_off_is_still_audited_as_incomplete(get):
     )
     stream = iter(response.streaming_content)
     next(stream)  # the header line only
-    response.close()
+    # As Django's test client does: the end of the request must not close the test's
+    # database connection (PostgreSQL).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     event = AuditEvent.objects.get(event_type="list.exported")
     assert event.new["complete"] is False
     assert event.new["rows"] == 0
