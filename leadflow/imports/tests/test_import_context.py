@@ -87,8 +87,19 @@ def test_invoices_with_dutch_headers_and_messy_values(admin, companies, tmp_path
     second = Invoice.objects.get(number="F-2024-002")
     assert second.company == companies["brule"]
     assert (second.amount, second.paid_on) == (Decimal("99.90"), date(2024, 2, 20))
-    event = AuditEvent.objects.get(event_type="invoice.recorded", subject_id=first.pk)
-    assert event.new["number"] == "F-2024-001" and event.actor == admin
+    # On the company's timeline, like the rest of its customer context.
+    event = AuditEvent.objects.get(
+        event_type="invoice.recorded", subject_id=companies["acme"].pk
+    )
+    assert event.new == {
+        "id": first.pk,
+        "number": "F-2024-001",
+        "issued_on": "2024-03-05",
+        "due_on": "2024-04-04",
+        "amount": "1234.56",
+        "paid_on": None,
+    }
+    assert event.actor == admin and event.subject_type == "contacts.company"
 
 
 def test_english_headers_are_matched(admin, companies, tmp_path):
