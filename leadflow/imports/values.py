@@ -78,6 +78,8 @@ def clean_text(text: str | None) -> str:
 
 _CURRENCY = re.compile(r"(?i)(?:€|\$|£|euros?|eur|usd|gbp)")
 _GROUPING = re.compile(r"(?<=\d)[\s'’](?=\d)")
+# Digits grouped by spaces or apostrophes: "1 234 567,89", "1'234.50".
+_SPACE_GROUPED = re.compile(r"^\d{1,3}(?:[\s'’]\d{3})+(?:([.,])\d*)?$")
 _DIGITS = re.compile(r"^[\d.,]+$")
 
 
@@ -103,7 +105,16 @@ def _number_core(text: str) -> tuple[str, bool, str | None]:
     elif value.endswith("-"):
         negative, value = not negative, value[:-1].strip()
     value = _CURRENCY.sub("", value).strip()
-    value = _GROUPING.sub("", value)
+    if _GROUPING.search(value):
+        grouped = _SPACE_GROUPED.match(value)
+        if not grouped:
+            raise ValueProblem(
+                _("“%(value)s” is not a number.") % {"value": text.strip()},
+                value=text,
+            )
+        # Thousands are grouped by spaces: a comma or point left is the decimal sign.
+        hint = hint or grouped.group(1)
+        value = _GROUPING.sub("", value)
     if not value or not _DIGITS.match(value) or not any(c.isdigit() for c in value):
         raise ValueProblem(
             _("“%(value)s” is not a number.") % {"value": text.strip()}, value=text

@@ -147,6 +147,16 @@ def test_excel_sep_line_is_honoured_and_not_taken_as_the_header(tmp_path, delimi
     assert list(table.rows()) == CONTACTS_ROWS
 
 
+def test_a_sep_line_without_a_character_is_an_ordinary_first_line(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("sep=\r\nName;City\r\nA;Gent\r\n", newline="")
+
+    table = open_table(path)
+
+    assert (table.sep_line, table.delimiter) == (False, ",")
+    assert table.headers == ["sep="]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -65,6 +65,9 @@ def test_clean_text_strips_and_collapses_every_kind_of_whitespace(raw, clean):
         ("1 234,56", Decimal("1234.56")),
         ("1\u00a0234,56", Decimal("1234.56")),
         ("1'234.50", Decimal("1234.50")),
+        ("12 345", Decimal("12345")),  # space-grouped: never ambiguous
+        ("1 234.567", Decimal("1234.567")),  # space-grouped: the point is decimal
+        ("1 234 567,89 €", Decimal("1234567.89")),
         ("1.234.567", Decimal("1234567")),
         ("1,234,567.8", Decimal("1234567.8")),
         ("€ 1.234,-", Decimal("1234")),
@@ -137,7 +140,7 @@ def test_digits_grouped_wrongly_for_the_files_sign_are_refused(text, decimal):
 
 
 @pytest.mark.parametrize(
-    "text", ["abc", "12%", "1e5", "12 34 x", "--", "€", "1.2.3,4,5"]
+    "text", ["abc", "12%", "1e5", "12 34 x", "1 5", "--", "€", "1.2.3,4,5"]
 )
 def test_parse_decimal_refuses_what_is_not_a_number(text):
     with pytest.raises(ValueProblem) as caught:
@@ -154,6 +157,7 @@ def test_parse_decimal_refuses_what_is_not_a_number(text):
         (["1.234,56", "12", "0,5"], ","),
         (["1,234.50", "7", ""], "."),
         (["€ 12,-"], ","),
+        (["1 234,5"], ","),
         (["1.234.567"], ","),  # repeated dots group thousands
         (["12", "13", "12.345"], None),  # no evidence
         (["1,5", "2.5"], None),  # a tie
