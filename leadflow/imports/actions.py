@@ -127,8 +127,16 @@ def _locked(job: ImportJob, version: int | None) -> ImportJob:
     return locked
 
 
+def is_editable(job: ImportJob, *, now=None) -> bool:
+    """Columns and options may change before the import starts (and while a check
+    runs no more: unless the worker checking it stopped reporting)."""
+    return job.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED) or (
+        job.status == ImportStatus.CHECKING and is_stale(job, now=now)
+    )
+
+
 def _editable(job: ImportJob) -> None:
-    if job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKED):
+    if not is_editable(job):
         raise Conflict(
             _("This import has started: its columns and options cannot change."),
             code="import_started",
@@ -205,7 +213,8 @@ def check_job(job: ImportJob, *, actor, version: int | None = None) -> ImportJob
     write lock; the job's version guards against a change made meanwhile."""
     with transaction.atomic():
         job = _locked(job, version)
-        _editable(job)
+        if job.status != ImportStatus.CHECKING:
+            _editable(job)
     kind = kind_named(job.kind)
     try:
         report = engine.check(job, kind)
@@ -220,6 +229,30 @@ def check_job(job: ImportJob, *, actor, version: int | None = None) -> ImportJob
         )
         job.version += 1
         job.save()
+    return job
+
+
+def inline_check_bytes() -> int:
+    """Files up to this size are checked while the page waits; bigger ones by the
+    worker (a check reads the whole file, which outlasts a web request's timeout)."""
+    return int(getattr(settings, "LEADFLOW_IMPORT_INLINE_CHECK_BYTES", 2 * 1024 * 1024))
+
+
+def request_check(job: ImportJob, *, actor, version: int | None = None) -> ImportJob:
+    """Check now (a small file) or hand the check to the worker (a big one)."""
+    if job.size <= inline_check_bytes():
+        return check_job(job, actor=actor, version=version)
+    with transaction.atomic():
+        job = _locked(job, version)
+        _editable(job)
+        job.status = ImportStatus.CHECKING
+        job.heartbeat_at = timezone.now()
+        job.version += 1
+        job.save()
+        from leadflow.imports.tasks import check_import_task
+
+        job_id = job.pk
+        transaction.on_commit(lambda: check_import_task.enqueue(job_id))
     return job
 
 
@@ -341,15 +374,18 @@ def counts(job: ImportJob) -> dict:
 
 
 def is_stale(job: ImportJob, *, now=None) -> bool:
-    """Running, but its worker has not reported for ``STALE_AFTER`` (killed)."""
+    """Running or checking, but its worker has not reported for ``STALE_AFTER``
+    (killed)."""
     now = now or timezone.now()
-    return job.status == ImportStatus.RUNNING and (
+    return job.status in (ImportStatus.RUNNING, ImportStatus.CHECKING) and (
         job.heartbeat_at is None or now - job.heartbeat_at > STALE_AFTER
     )
 
 
 def can_resume(job: ImportJob) -> bool:
-    return job.status == ImportStatus.FAILED or is_stale(job)
+    return job.status == ImportStatus.FAILED or (
+        job.status == ImportStatus.RUNNING and is_stale(job)
+    )
 
 
 def resume(

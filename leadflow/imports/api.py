@@ -178,10 +178,11 @@ def set_mapping(request, job_id: int, payload: MappingIn):
 
 @router.post("/imports/{job_id}/check", response={200: ImportOut, **ERRORS})
 def check_import(request, job_id: int, payload: VersionIn):
-    """The dry run: row-level errors and warnings, unknown values, duplicates."""
+    """The dry run: row-level errors and warnings, unknown values, duplicates. A big
+    file is checked by the worker: the answer then says ``checking``; poll it."""
     job = get_job_for_user(request.auth, job_id)
     return import_out(
-        actions.check_job(job, actor=request.auth, version=payload.version)
+        actions.request_check(job, actor=request.auth, version=payload.version)
     )
 
 

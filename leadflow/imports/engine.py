@@ -30,6 +30,8 @@ MAX_EXAMPLES = 5
 # Distinct raw values kept per reference column for the mapping table.
 MAX_DISTINCT = 2000
 DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
+# A check tells it is alive every so many lines (a killed one is then noticed).
+HEARTBEAT_ROWS = 5000
 NEW = "+new"  # value map target: create the raw value
 EMPTY = ""  # value map target: leave the cell empty
 
@@ -326,6 +328,8 @@ def check(job: ImportJob, kind: Kind) -> dict:
     if not blocking:
         for line, cells in table_of(job).rows():
             findings.rows += 1
+            if findings.rows % HEARTBEAT_ROWS == 0:
+                ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
             row, problems = parse_row(ctx, cells)
             if not problems:
                 try:

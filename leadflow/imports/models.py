@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("uploaded: choose the columns")
+    CHECKING = "checking", _("checking the file")
     CHECKED = "checked", _("checked: ready to import")
     QUEUED = "queued", _("waiting for the worker")
     RUNNING = "running", _("importing")

@@ -141,7 +141,7 @@ def _groups(job, kind):
 
 def _context(request, job, *, error=None):
     kind = kind_named(job.kind)
-    editable = job.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED)
+    editable = actions.is_editable(job)
     ok, why = actions.can_start(job)
     issues = job.issues.all()[:ISSUES_SHOWN]
     return {
@@ -160,7 +160,8 @@ def _context(request, job, *, error=None):
         "issues": issues,
         "more_issues": job.issues.count() > ISSUES_SHOWN,
         "error": error,
-        "running": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+        "running": job.status
+        in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.CHECKING)
         and not actions.is_stale(job),
         "ImportStatus": ImportStatus,
         "help": actions.STATUS_HELP.get(job.status, ""),
@@ -225,7 +226,7 @@ def import_check(request, job_id: int):
         job = actions.set_mapping(
             job, actor=request.user, mapping=mapping, options=options, version=version
         )
-        job = actions.check_job(job, actor=request.user)
+        job = actions.request_check(job, actor=request.user)
     except DomainError as exc:
         job.refresh_from_db()
         return render(

@@ -195,3 +195,26 @@ def test_api_errors_are_clear(api_as):
     assert "multipart/form-data" in response.json()["detail"]
     assert api_as("rep").get("/api/imports").status_code == 403
     assert api.get("/api/imports/999999").status_code == 404
+
+
+def test_a_big_file_is_checked_by_the_worker(
+    admin, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.LEADFLOW_IMPORT_INLINE_CHECK_BYTES = 10
+    client = browser(admin)
+    upload_page(client, write_csv(tmp_path / "p.csv", ROWS))
+    job = ImportJob.objects.get()
+    form = {"version": job.version, "col-0": "name", "col-1": "email"}
+    response = client.post(f"/imports/{job.pk}/check/", form)
+    job.refresh_from_db()
+    assert response.status_code == 302 and job.status == ImportStatus.CHECKING
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "checking the file" in page
+    assert f'hx-get="/imports/{job.pk}/progress/"' in page
+    assert 'data-testid="import-mapping"' not in page  # no edits while it runs
+
+    from leadflow.imports.tasks import check_import_task
+
+    check_import_task.enqueue(job.pk)  # what the worker does
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED and job.report["error_lines"] == 1
