@@ -205,6 +205,24 @@ LEADFLOW_ANALYTICS_CACHE_MS = env_int("LEADFLOW_ANALYTICS_CACHE_MS", 500)
 LEADFLOW_ANALYTICS_MAX_AGE = env_int("LEADFLOW_ANALYTICS_MAX_AGE", 900)
 # The task that reads the workflow outbox (transition rows) after each commit.
 LEADFLOW_OUTBOX_TASK = "leadflow.workflows.tasks.process_outbox"
+
+# Data in (issue 6). Imports: the biggest file accepted, and up to which size the
+# check runs while the page waits (bigger files are checked by the worker).
+LEADFLOW_IMPORT_MAX_BYTES = env_int("LEADFLOW_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+LEADFLOW_IMPORT_INLINE_CHECK_BYTES = env_int(
+    "LEADFLOW_IMPORT_INLINE_CHECK_BYTES", 2 * 1024 * 1024
+)
+# Public web forms: submissions per visitor address per hour (per form, all forms),
+# the least seconds between showing a form and sending it (faster is a bot), and the
+# reverse proxies whose X-Forwarded-For is believed (loopback always is).
+LEADFLOW_WEBFORM_RATE_PER_HOUR = env_int("LEADFLOW_WEBFORM_RATE_PER_HOUR", 5)
+LEADFLOW_WEBFORM_RATE_PER_HOUR_ALL_FORMS = env_int(
+    "LEADFLOW_WEBFORM_RATE_PER_HOUR_ALL_FORMS", 20
+)
+LEADFLOW_WEBFORM_MIN_SECONDS = env_int("LEADFLOW_WEBFORM_MIN_SECONDS", 2)
+LEADFLOW_TRUSTED_PROXIES = env_list("LEADFLOW_TRUSTED_PROXIES", [])
+# E-mail intake over HTTP (POST /api/intake/mail): the biggest raw message.
+LEADFLOW_MAIL_MAX_BYTES = env_int("LEADFLOW_MAIL_MAX_BYTES", 25 * 1024 * 1024)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 # The letterhead of quote PDFs (besides LEADFLOW_COMPANY_NAME). The address is several
