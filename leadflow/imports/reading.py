@@ -126,12 +126,9 @@ class TableFile:
         ragged: list[int] = []
         ragged_count = 0
         for number, cells in self._records():
-            row = [cell.strip() for cell in cells]
+            row = list(map(str.strip, cells))
             if not any(row):
                 continue
-            for index, cell in enumerate(row):
-                if "\r" in cell:  # line breaks in quoted cells read as "\n"
-                    row[index] = cell.replace("\r\n", "\n").replace("\r", "\n")
             if len(row) != width:
                 # A CSV row is ragged when its cell count differs from the
                 # header's (trailing empty cells aside); an XLSX row when it has
@@ -373,8 +370,13 @@ def _sniff_delimiter(sample: str) -> str:
 def _csv_records(
     path: Path, encoding: str | None, delimiter: str | None, sep_line: bool
 ) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of every CSV record, empty ones included, streamed."""
-    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT + 1024))
+    """(row number, cells) of every CSV record, empty ones included, streamed.
+
+    Line breaks inside quoted cells come out as "\n" whatever the file uses.
+    """
+    check_length = csv.field_size_limit() > FIELD_LIMIT
+    if not check_length:  # the csv module enforces the limit (a global setting)
+        csv.field_size_limit(FIELD_LIMIT)
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         if sep_line:
@@ -384,26 +386,38 @@ def _csv_records(
             delimiter=delimiter or ",",
             skipinitialspace=delimiter != "\t",
         )
-        number = 0
+        number = line = 0
         try:
             for cells in reader:
                 number += 1
-                if cells and cells[-1].endswith(_EOF):
-                    if cells == [_EOF]:
-                        return
-                    raise ImportFileError(
-                        _(
-                            "Row %(row)s: a quote is opened but never closed, "
-                            "so the rest of the file would be one cell."
-                        )
-                        % {"row": number}
-                    )
-                for cell in cells:
-                    if len(cell) > FIELD_LIMIT:
-                        raise _too_long(number)
+                if reader.line_num - line > 1:  # quoted line breaks in this record
+                    if cells[-1].endswith(_EOF):
+                        raise _unclosed(number)
+                    cells = [_one_newline(cell) for cell in cells]
+                elif len(cells) == 1 and cells[0] == _EOF:
+                    return
+                line = reader.line_num
+                if check_length and any(len(cell) > FIELD_LIMIT for cell in cells):
+                    raise _too_long(number)
                 yield number, cells
         except csv.Error as exc:
             raise _too_long(number + 1) from exc
+
+
+def _one_newline(cell: str) -> str:
+    if "\r" in cell:
+        return cell.replace("\r\n", "\n").replace("\r", "\n")
+    return cell
+
+
+def _unclosed(row: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Row %(row)s: a quote is opened but never closed, "
+            "so the rest of the file would be one cell."
+        )
+        % {"row": row}
+    )
 
 
 def _too_long(row: int) -> ImportFileError:
