@@ -218,6 +218,10 @@ def _open_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Tab
         encoding = _detect_encoding(path)
     else:
         encoding = _known_encoding(encoding)
+        if encoding == "utf-8":
+            with path.open("rb") as handle:
+                if handle.read(3) == codecs.BOM_UTF8:
+                    encoding = "utf-8-sig"  # else the BOM sticks to the first header
         _check_decodes(path, encoding)
     sample = _text_sample(path, encoding)
     if not sample.strip():
@@ -250,11 +254,12 @@ def _open_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Tab
 
 def _known_encoding(encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        name = codecs.lookup(encoding).name
     except LookupError as exc:
         raise ImportFileError(
             _("Unknown encoding: %(encoding)s.") % {"encoding": encoding}
         ) from exc
+    return {"iso8859-1": "latin-1"}.get(name, name)
 
 
 def _detect_encoding(path: Path) -> str:

@@ -129,8 +129,18 @@ def test_a_given_encoding_and_delimiter_are_used(tmp_path):
 
     table = open_table(path, encoding="latin-1", delimiter="|")
 
-    assert (table.encoding, table.delimiter) == ("iso8859-1", "|")
+    assert (table.encoding, table.delimiter) == ("latin-1", "|")
     assert list(table.rows()) == CONTACTS_ROWS
+
+
+@pytest.mark.parametrize("given", ["UTF8", "utf-8", "utf_8_sig"])
+def test_a_given_utf_8_reads_a_file_with_a_bom_without_the_bom(tmp_path, given):
+    path = write_csv(tmp_path / "c.csv", CONTACTS, bom=True)
+
+    table = open_table(path, encoding=given)
+
+    assert table.encoding == "utf-8-sig"
+    assert table.headers == CONTACTS_HEADER
 
 
 @pytest.mark.parametrize("delimiter", [";", ",", "\t"])
