@@ -19,6 +19,8 @@ from django.utils.crypto import constant_time_compare
 
 from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Consent, Contact
+from leadflow.marketing.actions import record_consent
+from leadflow.marketing.webforms import client_ip, hash_ip
 
 SALT = "leadflow.marketing.unsubscribe"
 # 22 characters of URL-safe base64: 132 bits of the HMAC-SHA256 (short links).
@@ -146,8 +148,6 @@ def is_one_click(request) -> bool:
 
 def unsubscribe(contact: Contact) -> tuple[Contact, bool]:
     """Opt the contact out (off every list, audited); False when already opted out."""
-    from leadflow.marketing.actions import record_consent
-
     with transaction.atomic():
         # Under the row lock: two clicks at once record one opt-out, told apart.
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -173,8 +173,8 @@ def mask_email(email: str) -> str:
 
 def over_rate_limit(request) -> bool:
     """True when this client address made more than RATE_LIMIT requests this minute."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    key = f"unsubscribe-rate:{address}"
+    # The visitor behind the proxy (not the proxy: one address for everybody).
+    key = f"unsubscribe-rate:{hash_ip(client_ip(request))}"
     if cache.add(key, 1, RATE_WINDOW):
         return False
     try:

@@ -241,6 +241,15 @@ def test_the_public_page_is_rate_limited(browser, subscriber, settings, monkeypa
     assert subscriber.marketing_consent == Consent.GRANTED
 
 
+def test_the_rate_limit_counts_each_visitor_behind_the_proxy(subscriber, monkeypatch):
+    monkeypatch.setattr(unsubscribe, "RATE_LIMIT", 1)
+    path = _path(subscriber)
+    first = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert [first.get(path).status_code for _ in range(2)] == [200, 429]
+    assert second.get(path).status_code == 200
+
+
 def test_the_unsubscribe_page_has_no_inline_script_or_style(browser, subscriber):
     page = browser.get(_path(subscriber)).content.decode()
     assert "<script>" not in page
