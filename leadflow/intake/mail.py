@@ -28,7 +28,6 @@ from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
@@ -51,6 +50,7 @@ EMAIL_CHANNEL = "email"  # intake migration 0003
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 SUMMARY_LIMIT = 4_000  # characters of subject + body kept as the inquiry's summary
 MAX_ATTACHMENTS = 20  # more files than this in one mail are listed as not kept
+MAX_BODY_CHARS = 200_000  # of a body read before trimming (HTML markup included)
 NO_SUBJECT = _("(no subject)")
 AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk"}
 BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
@@ -315,7 +315,8 @@ def parse_message(raw: bytes, *, now: datetime | None = None) -> ParsedMail:
     body_part = message.get_body(preferencelist=("plain", "html"))
     body = ""
     if body_part is not None:
-        text = _text_of(body_part)
+        # The summary keeps 4,000 characters: no need to read a huge body whole.
+        text = _text_of(body_part)[:MAX_BODY_CHARS]
         if body_part.get_content_type() == "text/html":
             text = html_to_text(text)
         body = trim_body(text)
@@ -334,20 +335,18 @@ def parse_message(raw: bytes, *, now: datetime | None = None) -> ParsedMail:
 
 
 def refusal_of(attachment: Attachment, index: int) -> str:
-    """Why an attachment is not kept ("" when it is), in the documents' rules."""
+    """Why an attachment is not kept, as ``code:value`` ("" when it is kept), by the
+    documents' rules; ``InquiryAttachment.not_kept_text`` words it in the reader's
+    language."""
     if index >= MAX_ATTACHMENTS:
-        return gettext("more than %(max)d attachments") % {"max": MAX_ATTACHMENTS}
+        return f"too_many:{MAX_ATTACHMENTS}"
     if not attachment.data:
-        return gettext("the file is empty")
+        return "empty:"
     if len(attachment.data) > MAX_DOCUMENT_BYTES:
-        return gettext("larger than %(max)d MB") % {
-            "max": MAX_DOCUMENT_BYTES // (1024 * 1024)
-        }
+        return f"too_large:{MAX_DOCUMENT_BYTES // (1024 * 1024)}"
     extension = os.path.splitext(attachment.name)[1].lower()
     if extension not in DOCUMENT_EXTENSIONS:
-        return gettext("files of type %(type)s are not accepted") % {
-            "type": extension or gettext("(none)")
-        }
+        return f"type:{extension}"
     return ""
 
 

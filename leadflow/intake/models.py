@@ -447,3 +447,19 @@ class InquiryAttachment(models.Model):
     @property
     def kept(self) -> bool:
         return bool(self.file)
+
+    @property
+    def not_kept_text(self) -> str:
+        """The stored ``code:value`` reason, worded in the reader's language."""
+        code, _sep, value = self.not_kept_reason.partition(":")
+        if code == "type":
+            return _("files of type %(type)s are not accepted") % {
+                "type": value or _("(none)")
+            }
+        if code == "empty":
+            return str(_("the file is empty"))
+        if code == "too_large":
+            return _("larger than %(max)s MB") % {"max": value}
+        if code == "too_many":
+            return _("more than %(max)s attachments in one e-mail") % {"max": value}
+        return self.not_kept_reason

@@ -127,7 +127,22 @@ def test_allowed_attachments_are_kept_and_refused_ones_listed_with_the_reason():
     with pdf.file.open("rb") as handle:
         assert handle.read() == PDF
     assert not exe.kept
-    assert exe.not_kept_reason == "files of type .exe are not accepted"
+    assert exe.not_kept_reason == "type:.exe"
+    assert exe.not_kept_text == "files of type .exe are not accepted"
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"),
+    [
+        ("type:.exe", "files of type .exe are not accepted"),
+        ("type:", "files of type (none) are not accepted"),
+        ("empty:", "the file is empty"),
+        ("too_large:20", "larger than 20 MB"),
+        ("too_many:20", "more than 20 attachments in one e-mail"),
+    ],
+)
+def test_the_reason_an_attachment_was_not_kept_is_worded_for_the_reader(reason, text):
+    assert InquiryAttachment(not_kept_reason=reason).not_kept_text == text
 
 
 def test_the_registration_is_audited_with_the_mail():

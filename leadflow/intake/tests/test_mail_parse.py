@@ -275,7 +275,10 @@ def test_the_documents_rules_decide_which_attachments_are_kept():
     parsed = parse_message(bytes(mail_with_attachments()), now=NOW)
     pdf, exe = parsed.attachments
     assert refusal_of(pdf, 0) == ""
-    assert refusal_of(exe, 1) == "files of type .exe are not accepted"
-    assert refusal_of(pdf, 20) == "more than 20 attachments"
+    assert refusal_of(exe, 1) == "type:.exe"
+    assert refusal_of(pdf, 20) == "too_many:20"
+    pdf.data = b"0" * (20 * 1024 * 1024 + 1)
+    assert refusal_of(pdf, 0) == "too_large:20"
     pdf.data = b""
-    assert refusal_of(pdf, 0) == "the file is empty"
+    assert refusal_of(pdf, 0) == "empty:"
+    assert refusal_of(exe.__class__("README", "text/plain", b"x"), 0) == "type:"
