@@ -140,6 +140,19 @@ def not_in_future(row: dict, ctx, keys: tuple[str, ...]) -> None:
             )
 
 
+def money(row: dict, ctx, key: str) -> None:
+    """An amount fits the money columns: cents at most, below a trillion."""
+    value = row.get(key)
+    if value is None:
+        return
+    if value.as_tuple().exponent < -2 or abs(value) >= 10**12:
+        raise RowProblem(
+            _("%(value)s is not an amount in euro and cent."),
+            column=header_of(ctx, key),
+            value=value,
+        )
+
+
 def as_row_problem(check, **values) -> None:
     """A contacts action's own rule, reported on the line in the dry run."""
     try:
@@ -258,6 +271,7 @@ class Invoices(Kind):
 
     def check(self, row, ctx):
         not_in_future(row, ctx, ("issued_on", "paid_on"))
+        money(row, ctx, "amount")
         as_row_problem(
             check_invoice,
             number=row["number"],
@@ -266,20 +280,34 @@ class Invoices(Kind):
         known_company(row, ctx)
         return []
 
+    def _numbers(self, company: Company, ctx) -> set[str]:
+        """The company's invoice numbers, read once per import (one query per
+        company instead of one per line)."""
+        cache = ctx.cache.setdefault("invoice_numbers", {})
+        if company.pk not in cache:
+            if len(cache) >= MAX_CACHED:
+                cache.clear()
+            cache[company.pk] = set(
+                Invoice.objects.filter(company=company).values_list("number", flat=True)
+            )
+        return cache[company.pk]
+
     def existing(self, row, ctx):
         company = company_of(row, ctx)
-        if company is None:
+        number = row["number"].strip()
+        if company is None or number not in self._numbers(company, ctx):
             return None
-        return Invoice.objects.filter(
-            company=company, number=row["number"].strip()
-        ).first()
+        return Invoice.objects.filter(company=company, number=number).first()
 
     def write(self, row, ctx):
         company = known_company(row, ctx)
         invoice = self.existing(row, ctx)
         values = {k: row.get(k) for k in self.VALUES}
         if invoice is None:
-            record_invoice(company, actor=ctx.actor, number=row["number"], **values)
+            invoice = record_invoice(
+                company, actor=ctx.actor, number=row["number"], **values
+            )
+            self._numbers(company, ctx).add(invoice.number)
             return Outcome.CREATED
         new = changes(invoice, values, self.VALUES, overwrite=ctx.update_existing)
         if not new:
@@ -490,6 +518,7 @@ class SalesHistory(Kind):
         return f"{company_identity(row)}|{row['year']}"
 
     def check(self, row, ctx):
+        money(row, ctx, "revenue")
         as_row_problem(check_sales_record, year=row["year"], revenue=row["revenue"])
         known_company(row, ctx)
         return []

@@ -36,6 +36,7 @@ from leadflow.imports.kinds.context import (
     MAX_CACHED,
     company_of,
     header_of,
+    money,
 )
 from leadflow.intake.actions import book_order
 from leadflow.intake.models import Order
@@ -326,6 +327,7 @@ class Orders(Kind):
                 _("The amount cannot be negative (credit notes are left out)."),
                 column=header_of(ctx, "amount"),
             )
+        money(row, ctx, "amount")
         _contact, _company, warnings = self.customer(row, ctx)
         return warnings
 

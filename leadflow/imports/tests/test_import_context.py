@@ -183,6 +183,7 @@ def test_invoice_row_rules(admin, companies, tmp_path):
         ["Acme", "F-5", "05/03/2024", "01/03/2024", "10,00", ""],
         ["Unknown Ltd", "F-6", "05/03/2024", "04/04/2024", "10,00", ""],
         ["Acme", "", "05/03/2024", "04/04/2024", "10,00", ""],
+        ["Acme", "F-8", "05/03/2024", "04/04/2024", "10,555", ""],
     ]
     job = checked(admin, "invoices", write_csv(tmp_path / "bad.csv", rows))
     found = issues(job)
@@ -195,8 +196,10 @@ def test_invoice_row_rules(admin, companies, tmp_path):
     assert found[6] == ["An invoice cannot be due before it was issued."]
     assert found[7] == ["Unknown Ltd is not in Leadflow: import companies first."]
     assert found[8] == ["This column must be filled."]
+    assert found[9] == ["10.555 is not an amount in euro and cent."]
     assert job.issues.get(line=7).column == "Klant"
-    assert job.report["error_lines"] == 6
+    assert job.issues.get(line=9).column == "Bedrag"
+    assert job.report["error_lines"] == 7
     with pytest.raises(Conflict):
         actions.start(job, actor=admin, background=False)
     assert Invoice.objects.count() == 0
