@@ -277,11 +277,14 @@ def _detect_encoding(path: Path) -> str:
     if encoding == "utf-16":
         _check_decodes(path, encoding)  # raises with the line number
     # Not UTF-8: Windows-1252, or Latin-1 when a byte is undefined in Windows-1252.
+    encoding = "cp1252"
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
+            if b"\x00" in chunk:
+                raise _nul_bytes()
             if any(byte in chunk for byte in _CP1252_UNDEFINED):
-                return "latin-1"
-    return "cp1252"
+                encoding = "latin-1"
+    return encoding
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -317,12 +320,7 @@ def _check_decodes(path: Path, encoding: str) -> None:
                     % {"encoding": encoding, "line": line}
                 ) from exc
             if (not utf16 and b"\x00" in chunk) or (utf16 and "\x00" in text):
-                raise ImportFileError(
-                    _(
-                        "The file contains NUL bytes: it is not a CSV text file "
-                        "(or it is UTF-16 without a byte order mark)."
-                    )
-                )
+                raise _nul_bytes()
             lines += chunk.count(b"\n")
             if final:
                 return
@@ -343,6 +341,15 @@ def _text_sample(path: Path, encoding: str) -> str:
         if cut > 0:
             text = text[: cut + 1]
     return text
+
+
+def _nul_bytes() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file contains NUL bytes: it is not a CSV text file "
+            "(or it is UTF-16 without a byte order mark)."
+        )
+    )
 
 
 def _sniff_delimiter(sample: str) -> str:

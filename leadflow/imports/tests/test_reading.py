@@ -352,9 +352,18 @@ def test_a_long_cell_is_read_and_a_huge_one_refused(tmp_path, monkeypatch):
     )
 
 
-def test_nul_bytes_refuse_the_file(tmp_path):
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"name,city\r\nA\x00B,Gent\r\n",
+        b"name,city\r\nM\xfcller,Li\xe8ge\r\nA\x00B,Gent\r\n",  # not UTF-8 either
+        "name\tcity\r\nA\x00B\tGent\r\n".encode("utf-16"),
+    ],
+    ids=["utf-8", "windows-1252", "utf-16"],
+)
+def test_nul_bytes_refuse_the_file(tmp_path, content):
     path = tmp_path / "nul.csv"
-    path.write_bytes(b"name,city\r\nA\x00B,Gent\r\n")
+    path.write_bytes(content)
 
     with pytest.raises(ImportFileError, match="contains NUL bytes"):
         open_table(path)
