@@ -720,7 +720,11 @@ class Opportunities(Kind):
                     _("The qualified lead is created before its inquiry was received."),
                     column="created_at",
                 )
-            lead = Opportunity.objects.filter(inquiry=inquiry).first()
+            lead = (
+                Opportunity.objects.filter(inquiry=inquiry)
+                .select_related("owner")
+                .first()
+            )
             if lead is not None and lead.created_at.date() != start.date():
                 warnings.append(
                     _(
@@ -728,6 +732,11 @@ class Opportunities(Kind):
                         "(%(date)s); that date is kept."
                     )
                     % {"date": timezone.localtime(lead.created_at).date().isoformat()}
+                )
+            if lead is not None and str(lead.owner_id) != row["owner"]:
+                warnings.append(
+                    _("The lead of this inquiry is owned by %(owner)s; that is kept.")
+                    % {"owner": lead.owner}
                 )
         return warnings
 

@@ -481,17 +481,23 @@ def test_a_lead_line_continues_the_lead_of_its_imported_inquiry(
     import_inquiries(director, tmp_path)
     rows = [
         ["id", "inquiry id", "owner", "stage", "result", "created", "closed", "value"],
-        ["L-1", "A-1", "rep", "proposal", "won", "27/03/2024", "18/04/2024", "900"],
+        ["L-1", "A-1", "outsider", "proposal", "won", "26/03/2024", "18/04/2024", "9"],
         # The open inquiry is qualified at the lead's created date.
         ["L-2", "A-4", "rep", "", "lost", "02/05/2024", "20/05/2024", ""],
     ]
     job = checked(director, "opportunities", write_csv(tmp_path / "l.csv", rows))
     assert job.report["errors"] == 0
+    # The lead exists since the inquiry was qualified: its date and owner stay.
+    assert sorted(issues(job)[2]) == [
+        "The lead of this inquiry is owned by Rep Persona; that is kept.",
+        "The lead was created when its inquiry was qualified (2024-03-27); that "
+        "date is kept.",
+    ]
     job = run(director, job)
     assert job.created == 2
     first = Inquiry.objects.get(contact__email="emile@cafe-brule.be").opportunity
-    assert (first.status, first.stage.code) == ("won", "proposal")
-    assert first.expected_value == Decimal("900")
+    assert (first.status, first.stage.code, first.owner) == ("won", "proposal", rep)
+    assert first.expected_value == Decimal("9")
     assert first.created_at == local(27, 3, hour=10)  # when the inquiry was qualified
     assert first.closed_at == local(18, 4)
     assert [t.to_state for t in first.transitions.order_by("at", "id")] == [
