@@ -128,3 +128,15 @@ def test_the_api_history_refuses_strangers_and_unknown_contacts(
     missing = api_as("outsider").get("/api/contacts/999999/consent-history")
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
+
+
+def test_the_contact_page_shows_the_last_50_and_counts_the_rest(
+    client, contact, marketer
+):
+    for n in range(52):
+        value = Consent.GRANTED if n % 2 == 0 else Consent.UNKNOWN
+        set_consent(contact, actor=marketer, consent=value)
+    client.force_login(marketer)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert page.count('data-testid="consent-change"') == 50
+    assert "2 earlier changes are not shown." in page
