@@ -34,6 +34,9 @@ step "check --deploy (prod settings)" make --no-print-directory check-deploy
 step "collectstatic (prod storage)" make --no-print-directory collectstatic-check
 step "pytest on SQLite" env DATABASE_URL= scripts/pytest.sh ${PYTEST_ARGS:-}
 step "pytest on PostgreSQL 15" scripts/with-postgres.sh scripts/pytest.sh ${PYTEST_ARGS:-}
+# The production commands of docs/deployment.md: two gunicorn processes, a worker and
+# the scheduler on a throwaway PostgreSQL, requests as the reverse proxy sends them.
+step "deployment smoke (gunicorn + PostgreSQL + worker)" scripts/deploy-smoke.sh
 
 printf '\n'
 if [ ${#failed[@]} -gt 0 ]; then
