@@ -174,6 +174,7 @@ def servers(args: argparse.Namespace, env: dict, logs: Path):
         str(args.threads),
         "-b",
         f"127.0.0.1:{port}",
+        "--no-control-socket",
         "--error-logfile",
         "-",
         "--log-level",

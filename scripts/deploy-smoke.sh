@@ -98,7 +98,8 @@ for n in 1 2; do
   port_var=port$n
   step "gunicorn app process $n on 127.0.0.1:${!port_var}"
   "$VENV/bin/gunicorn" config.wsgi:application --bind "127.0.0.1:${!port_var}" \
-    --workers 2 --threads 2 --timeout 60 --access-logfile - >"$work/gunicorn$n.log" 2>&1 &
+    --workers 2 --threads 2 --timeout 60 --no-control-socket --access-logfile - \
+    >"$work/gunicorn$n.log" 2>&1 &
   pids+=($!)
 done
 step "db_worker"
