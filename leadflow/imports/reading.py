@@ -17,7 +17,9 @@ Rules, in the order they are applied:
   incremental decoder (a multi-byte character cut by a chunk boundary is carried
   over), so a single accented name at row 900,000 is not misread; if it is not
   UTF-8 it is ``cp1252`` (Windows' superset of Latin-1), or ``latin-1`` when the file
-  holds a byte ``cp1252`` leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D). A given
+  holds a byte ``cp1252`` leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D), or
+  ``utf-8-cp1252`` (``MIXED``: UTF-8 with stray Windows-1252 bytes read as such) when
+  it has a UTF-8 BOM or more UTF-8 characters than other non-ASCII bytes. A given
   encoding is checked the same way, so a wrong choice fails here with the line
   number, not half-way through an import.
 * NUL bytes (in a file that is not UTF-16) refuse the file: a text file never holds
@@ -77,6 +79,10 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 _BINARY_MAGICS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
 _SEP_LINE = re.compile(r'^"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 # Unclosed quotes swallow the rest of the file: a sentinel line after the last real
@@ -95,6 +101,71 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 class ImportFileError(Exception):
     """The file cannot be read as a table; the message says why, for the user."""
+
+
+# --- UTF-8 with Windows-1252 bytes mixed in --------------------------------------
+# Files glued together from two exports, or UTF-8 files edited by an old program,
+# hold UTF-8 text with a few Windows-1252 bytes in it. Read as either encoding a
+# part comes out garbled ("CafÃ©" or an error), so such a file gets its own codec:
+# UTF-8, where a byte that is not valid UTF-8 is read as Windows-1252 (or Latin-1
+# for the five bytes Windows-1252 leaves undefined). A leading BOM is skipped.
+MIXED = "utf-8-cp1252"
+_CP1252_CHARS = "".join(
+    bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)
+)
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(_CP1252_CHARS[b] for b in bad), error.end
+
+
+codecs.register_error("leadflow-cp1252", _cp1252_fallback)
+
+
+class _MixedDecoder(codecs.BufferedIncrementalDecoder):
+    def __init__(self, errors: str = "strict") -> None:
+        super().__init__(errors)
+        self._at_start = True
+
+    def _buffer_decode(self, data, errors, final):  # errors: always the fallback
+        skipped = 0
+        if self._at_start:
+            if not final and len(data) < 3 and codecs.BOM_UTF8.startswith(data):
+                return "", 0  # wait: this may be the start of a BOM
+            self._at_start = False
+            if data.startswith(codecs.BOM_UTF8):
+                skipped = 3
+        text, used = codecs.utf_8_decode(data[skipped:], "leadflow-cp1252", final)
+        return text, used + skipped
+
+    def reset(self) -> None:
+        super().reset()
+        self._at_start = True
+
+
+def _find_mixed(name: str) -> codecs.CodecInfo | None:
+    if name != MIXED.replace("-", "_"):
+        return None
+
+    def decode(data, errors="strict"):
+        return _MixedDecoder().decode(bytes(data), final=True), len(data)
+
+    utf_8 = codecs.lookup("utf-8")
+    return codecs.CodecInfo(
+        name=MIXED,
+        encode=utf_8.encode,
+        decode=decode,
+        incrementalencoder=utf_8.incrementalencoder,
+        incrementaldecoder=_MixedDecoder,
+        streamreader=utf_8.streamreader,
+        streamwriter=utf_8.streamwriter,
+    )
+
+
+codecs.register(_find_mixed)
 
 
 @dataclass
@@ -276,15 +347,23 @@ def _detect_encoding(path: Path) -> str:
         return encoding
     if encoding == "utf-16":
         _check_decodes(path, encoding)  # raises with the line number
-    # Not UTF-8: Windows-1252, or Latin-1 when a byte is undefined in Windows-1252.
-    encoding = "cp1252"
+    # Not UTF-8: Windows-1252, or Latin-1 when a byte is undefined in Windows-1252,
+    # unless most non-ASCII bytes form UTF-8 characters: then UTF-8 with a few
+    # Windows-1252 bytes mixed in.
+    undefined = False
+    utf8_sequences = other_bytes = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             if b"\x00" in chunk:
                 raise _nul_bytes()
-            if any(byte in chunk for byte in _CP1252_UNDEFINED):
-                encoding = "latin-1"
-    return encoding
+            undefined = undefined or any(b in chunk for b in _CP1252_UNDEFINED)
+            high = len(chunk) - len(chunk.translate(None, _HIGH_BYTES))
+            rest, sequences = _UTF8_SEQUENCE.subn(b"", chunk)
+            utf8_sequences += sequences
+            other_bytes += high - (len(chunk) - len(rest))
+    if utf8_sequences > other_bytes or encoding == "utf-8-sig":
+        return MIXED
+    return "latin-1" if undefined else "cp1252"
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -333,7 +412,7 @@ def _text_sample(path: Path, encoding: str) -> str:
         raw = handle.read(SNIFF_BYTES)
         more = bool(handle.read(1))
     text = decoder.decode(raw, final=not more)
-    if encoding == "utf-8-sig" or text.startswith("\ufeff"):
+    if text.startswith("\ufeff"):
         text = text.lstrip("\ufeff")
     if more:
         # Drop the last, possibly cut, line (unless the sample is one line).

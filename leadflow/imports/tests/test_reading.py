@@ -106,6 +106,40 @@ def test_a_latin_1_name_far_down_the_file_is_not_misread_as_utf_8(
     assert list(table.rows())[-1] == (502, ["Müller", "Liège"])
 
 
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8], ids=["no BOM", "BOM"])
+def test_utf_8_with_a_few_windows_1252_bytes_reads_both(tmp_path, bom):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        bom
+        + "Naam;Stad\r\nÉmile Dupré;Liège\r\nSøren;Århus\r\n".encode()
+        + "Müller;Köln\r\n".encode("cp1252")
+    )
+
+    table = open_table(path)
+
+    assert table.encoding == reading.MIXED == "utf-8-cp1252"
+    assert table.headers == ["Naam", "Stad"]
+    assert list(table.rows()) == [
+        (2, ["Émile Dupré", "Liège"]),
+        (3, ["Søren", "Århus"]),
+        (4, ["Müller", "Köln"]),
+    ]
+    # The lead stores the encoding and opens the file with it again.
+    again = open_table(path, encoding=table.encoding)
+    assert list(again.rows()) == list(table.rows())
+
+
+def test_mixed_utf_8_characters_cut_by_read_buffers_stay_whole(tmp_path):
+    path = tmp_path / "mixed.csv"
+    cell = "é€ø" * 3000  # 2-, 3- and 2-byte characters across many 8 KB reads
+    path.write_bytes(f"a,b\r\n{cell},x\r\n".encode() + b"M\xfcller,y\r\n")
+
+    table = open_table(path)
+
+    assert table.encoding == "utf-8-cp1252"
+    assert list(table.rows()) == [(2, [cell, "x"]), (3, ["Müller", "y"])]
+
+
 def test_a_wrong_encoding_given_by_the_user_fails_at_open_with_the_line(tmp_path):
     path = write_csv(tmp_path / "c.csv", CONTACTS, encoding="cp1252", delimiter=";")
 
