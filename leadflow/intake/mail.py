@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
@@ -112,6 +113,20 @@ def normalise_message_id(value: str | None) -> str:
         # Keeps the column bounded; the same long id always gives the same key.
         text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     return text
+
+
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
+
+
+def message_id_of(raw: bytes) -> str:
+    """The key of a raw message from its headers only (cheap: a re-delivery of a big
+    mail is recognised without decoding its body and attachments)."""
+    blank = _END_OF_HEADERS.search(raw)
+    head = raw[: blank.end()] if blank else raw
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(head)
+    return normalise_message_id(_header(headers, "message-id")) or (
+        synthetic_message_id(raw)
+    )
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -321,8 +336,7 @@ def parse_message(raw: bytes, *, now: datetime | None = None) -> ParsedMail:
             text = html_to_text(text)
         body = trim_body(text)
     return ParsedMail(
-        message_id=normalise_message_id(_header(message, "message-id"))
-        or synthetic_message_id(raw),
+        message_id=message_id_of(raw),
         received_at=_date(message, now),
         from_address=from_address[:254],
         from_name=from_name[:200],
@@ -472,10 +486,10 @@ def ingest_message(
         raise MailTooLarge(
             _("The message is larger than %(max)d bytes."), max=max_mail_bytes()
         )
-    parsed = parse_message(raw)
-    existing = _known(parsed.message_id)
+    existing = _known(message_id_of(raw))
     if existing is not None:
         return existing, False
+    parsed = parse_message(raw)
     actor = actor if actor is not None and actor.is_authenticated else None
     try:
         with transaction.atomic():
@@ -508,8 +522,8 @@ def record_unreadable(
     failed, under its Message-ID when it has a readable one (else its bytes' hash), so
     the poller can flag it, a re-delivery finds it, and nothing is lost."""
     try:
-        message_id = parse_message(raw).message_id
-    except Exception:  # unreadable: the hash of its bytes is all there is
+        message_id = message_id_of(raw)
+    except Exception:  # not even headers: the hash of its bytes is all there is
         message_id = synthetic_message_id(raw)
     existing = _known(message_id)
     if existing is not None:
