@@ -11,6 +11,7 @@ from leadflow.intake.mail import (
     SUMMARY_LIMIT,
     NotAMail,
     html_to_text,
+    message_id_of,
     normalise_message_id,
     parse_message,
     refusal_of,
@@ -120,6 +121,19 @@ def test_a_message_without_message_id_is_keyed_by_its_bytes():
     assert parsed.message_id == synthetic_message_id(raw)
     assert parsed.message_id.startswith("sha256:")
     assert parse_message(raw, now=NOW).message_id == parsed.message_id
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        bytes(mail_with_attachments()),
+        bytes(plain_mail(message_id=None)),
+        bytes(plain_mail(message_id="<X@Y.Z>")).replace(b"\r\n", b"\n"),
+        latin1_mail(),
+    ],
+)
+def test_the_key_read_from_the_headers_alone_is_the_parsed_one(raw):
+    assert message_id_of(raw) == parse_message(raw, now=NOW).message_id
 
 
 # --- sender, subject, body -------------------------------------------------------------
