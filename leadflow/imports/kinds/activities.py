@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -361,7 +362,7 @@ class Activities(Kind):
                 raise RowProblem(
                     _("%(what)s cannot be in the future (%(date)s)."),
                     column=header_of(ctx, key),
-                    what=self.field(key).label,
+                    what=capfirst(str(self.field(key).label)),
                     date=row[key].date().isoformat(),
                 )
         minutes = row.get("duration_minutes")

@@ -10,6 +10,7 @@ qualified lead (overdue invoices, open complaints, sales history)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -135,7 +136,7 @@ def not_in_future(row: dict, ctx, keys: tuple[str, ...]) -> None:
             raise RowProblem(
                 _("%(what)s cannot be in the future (%(date)s)."),
                 column=header_of(ctx, key),
-                what=ctx.kind.field(key).label,
+                what=capfirst(str(ctx.kind.field(key).label)),
                 date=day.isoformat(),
             )
 

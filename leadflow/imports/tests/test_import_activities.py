@@ -255,7 +255,7 @@ def test_activity_row_rules(admin, leads, tmp_path):
         "Qualified lead OLD-404 is not in Leadflow: import the qualified leads first."
     ]
     assert found[3] == ["fax is not a call, an appointment or a task."]
-    assert found[4] == [f"done at cannot be in the future ({next_year}-01-01)."]
+    assert found[4] == [f"Done at cannot be in the future ({next_year}-01-01)."]
     assert found[5] == ["A duration is zero minutes or more."]
     assert found[6] == ["This column must be filled."]
     assert "Ghost Writer is not known" in found[7][0]
