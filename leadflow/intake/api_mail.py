@@ -6,6 +6,7 @@ text field) as some forwarding services send it. The same Message-ID twice regis
 once: 201 the first time, 200 with the first answer (``created: false``) after.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
@@ -60,7 +61,10 @@ def _raw_body(request) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise _too_large()
     if request.content_type == FORM_TYPE:
-        upload = request.FILES.get("message")
+        try:
+            upload = request.FILES.get("message")
+        except RequestDataTooBig:  # a text field over DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise _too_large() from None
         if upload is not None:
             if upload.size > limit:
                 raise _too_large()

@@ -144,6 +144,16 @@ def test_a_multipart_form_with_the_message_as_text_is_accepted(api_as):
     assert InboundMail.objects.get().subject == "Offerte voor 20 bureaustoelen"
 
 
+def test_a_message_text_field_over_the_form_limit_answers_413(api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    api = api_as("inside")
+    raw = plain_mail(body="x" * 5_000).as_string()
+    response = api.client.post(URL, {"message": raw}, **api._auth())
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert InboundMail.objects.count() == 0
+
+
 def test_the_operation_is_in_the_openapi_document(api_as):
     schema = api_as("inside").get("/api/openapi.json").json()
     body = schema["paths"][URL]["post"]["requestBody"]["content"]
