@@ -17,7 +17,13 @@ from leadflow.contacts.queries import (
     list_contacts,
 )
 from leadflow.core.errors import DomainError
-from leadflow.core.export import Column, export_response, filter_query, is_export
+from leadflow.core.export import (
+    Column,
+    choice_label,
+    export_response,
+    filter_query,
+    is_export,
+)
 from leadflow.core.pagination import IdPaginator
 from leadflow.intake.models import Inquiry, Order
 from leadflow.intake.queries import contact_history
@@ -39,7 +45,7 @@ CONTACT_COLUMNS = [
     Column("job_title", _l("Job title")),
     Column(_lifecycle_label, _l("Lifecycle")),
     Column("in_marketing_database", _l("In the marketing database")),
-    Column(lambda c: c.get_marketing_consent_display(), _l("Marketing consent")),
+    Column(choice_label("marketing_consent", Consent.choices), _l("Marketing consent")),
     Column("language", _l("Language")),
     Column("created_at", _l("Created at")),
     Column("company_id", _l("Company ID")),

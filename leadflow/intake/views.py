@@ -24,6 +24,7 @@ from leadflow.core.errors import DomainError
 from leadflow.core.export import (
     Column,
     bad_filters,
+    choice_label,
     export_response,
     filter_query,
     is_export,
@@ -47,6 +48,7 @@ from leadflow.intake.queries import (
     lookup,
     triage_queue,
 )
+from leadflow.intake.states import InquiryStatus, Outcome
 from leadflow.opportunities.queries import get_opportunity_for_handover
 from leadflow.workflows.queries import inquiry_escalations
 
@@ -303,8 +305,8 @@ INQUIRY_COLUMNS = [
     Column("channel", _l("Channel")),
     Column("campaign", _l("Campaign")),
     Column("department", _l("Department")),
-    Column(lambda i: i.get_status_display(), _l("Status")),
-    Column(lambda i: i.get_outcome_display() if i.outcome else "", _l("Outcome")),
+    Column(choice_label("status", InquiryStatus.choices), _l("Status")),
+    Column(choice_label("outcome", Outcome.choices), _l("Outcome")),
     Column("assignee", _l("Assessed by")),
     Column("received_by", _l("Received by")),
     Column("closed_at", _l("Closed at")),

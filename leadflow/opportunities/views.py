@@ -21,7 +21,13 @@ from leadflow.accounts.permissions import has_capability
 from leadflow.audit.queries import timeline_for
 from leadflow.core import once
 from leadflow.core.errors import DomainError
-from leadflow.core.export import Column, export_response, filter_query, is_export
+from leadflow.core.export import (
+    Column,
+    choice_label,
+    export_response,
+    filter_query,
+    is_export,
+)
 from leadflow.core.pagination import IdPaginator
 from leadflow.opportunities import actions
 from leadflow.opportunities.forms import (
@@ -82,7 +88,7 @@ LEAD_COLUMNS = [
     Column("company", _l("Company")),
     Column("owner", _l("Owner")),
     Column("stage", _l("Stage")),
-    Column(lambda o: o.get_status_display(), _l("Status")),
+    Column(choice_label("status", OpportunityStatus.choices), _l("Status")),
     Column("expected_value", _l("Expected value")),
     Column("p_win", _l("P win")),
     Column("p_go", _l("P go")),

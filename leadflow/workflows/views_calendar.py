@@ -22,6 +22,7 @@ from leadflow.core.errors import DomainError
 from leadflow.core.export import (
     Column,
     bad_filters,
+    choice_label,
     export_response,
     filter_query,
     is_export,
@@ -38,6 +39,7 @@ from leadflow.workflows.forms_calendar import (
     StaleLimitForm,
     WorkingCalendarForm,
 )
+from leadflow.workflows.models import EscalationKind, EscalationStatus
 
 PAGE_SIZE = 25
 HISTORY = 10
@@ -227,8 +229,8 @@ def _escalation_columns(request) -> list[Column]:
 
     return [
         Column("pk", _l("ID")),
-        Column(lambda e: e.get_kind_display(), _l("Kind")),
-        Column(lambda e: e.get_status_display(), _l("Status")),
+        Column(choice_label("kind", EscalationKind.choices), _l("Kind")),
+        Column(choice_label("status", EscalationStatus.choices), _l("Status")),
         Column(record, _l("Record")),
         Column(link, _l("Link")),
         Column("due_at", _l("Due")),

@@ -25,6 +25,7 @@ from leadflow.core.errors import DomainError
 from leadflow.core.export import (
     Column,
     bad_request,
+    choice_label,
     export_response,
     filter_query,
     is_export,
@@ -389,7 +390,7 @@ DELIVERY_COLUMNS = [
     Column("pk", _l("ID")),
     Column("created_at", _l("Created at")),
     Column(lambda d: EVENT_LABELS.get(d.event_type, d.event_type), _l("Event")),
-    Column(lambda d: d.get_status_display(), _l("Status")),
+    Column(choice_label("status", DeliveryStatus.choices), _l("Status")),
     Column("attempts", _l("Attempts")),
     Column("last_status_code", _l("Last HTTP status")),
     Column("last_error", _l("Last error")),
