@@ -18,6 +18,7 @@ from leadflow.audit.models import AuditEvent
 from leadflow.core.export import (
     Column,
     cell,
+    choice_label,
     export_response,
     filter_query,
     is_export,
@@ -243,3 +244,21 @@ def test_a_download_broken_off_is_still_audited_as_incomplete(get):
     event = AuditEvent.objects.get(event_type="list.exported")
     assert event.new["complete"] is False
     assert event.new["rows"] == 0
+
+
+def test_choice_labels_follow_the_active_language():
+    from leadflow.intake.states import InquiryStatus
+
+    label = choice_label("status", InquiryStatus.choices)
+
+    class Row:
+        status = "closed"
+
+    with translation.override("en"):
+        english = label(Row())
+    with translation.override("nl"):
+        dutch = label(Row())
+    assert english == "Closed"
+    with translation.override("nl"):
+        assert dutch == str(InquiryStatus.CLOSED.label)
+    assert label(type("R", (), {"status": "unknown"})()) == "unknown"
