@@ -194,6 +194,85 @@ def contact_rows(count: int, *, seed: int = 6) -> Iterator[list[str]]:
         yield row
 
 
+LEAD_HEADER = [
+    "Referentie", "Titel", "Verkoper", "Product", "Bedrijfsnaam", "Naam",
+    "E-mailadres", "Fase", "Resultaat", "Aangemaakt op", "Beslissingsdatum",
+    "Afgesloten op", "Waarde", "Kans", "Reden",
+]  # fmt: skip
+# The salespeople of the bench database, as an old CRM writes them (matched by name,
+# case and accents ignored).
+SALES = [
+    ("tom", "Tom", "Peeters"),
+    ("pieter", "Pieter", "Maes"),
+    ("lotte", "Lotte", "Claes"),
+    ("sofie", "Sofie", "Dubois"),
+]
+OWNER_SPELLINGS = ["Tom Peeters", "PIETER MAES", "lotte claes", "Sofie Dubois", "tom"]
+PRODUCTS = [
+    "Onderhoudscontract", "Installatie", "Consultancy", "Software", "Opleiding",
+    "Renovatie", "Audit", "Levering",
+]  # fmt: skip
+STAGES_NL = ["Kwalificatie", "Voorstel / offerte", "Onderhandeling", " kwalificatie "]
+RESULTS = ["gewonnen", "verloren", "gaat niet door", "", "lopend", "Gewonnen ", ""]
+REASONS = ["prijs", "timing", "concurrent goedkoper", "budget geschrapt", ""]
+
+
+def lead_rows(count: int, *, seed: int = 7) -> Iterator[list[str]]:
+    """A header and ``count`` historical qualified leads of an old CRM: owners spelled
+    loosely, Dutch stage and result words, d/m/Y dates, values with decimal commas,
+    percentages; ~5 % of the lines name a person of an earlier line (a returning
+    customer, their address spelled with other case and spaces); one line in 1,000
+    closes before it was created (an error)."""
+    from datetime import date, timedelta
+
+    rng = random.Random(seed)
+    companies = company_pool(max(20, count // 4), rng)
+    people: list[tuple[str, str, str]] = []
+    yield LEAD_HEADER
+    start = date(2019, 1, 1)
+    for i in range(count):
+        if people and rng.random() < 0.05:
+            name, email, company = rng.choice(people)
+            email = f" {email.upper()} "
+        else:
+            first, last = rng.choice(FIRSTS), rng.choice(LASTS)
+            company = rng.choice(companies)
+            if rng.random() < 0.02:
+                company = variant(company, rng)
+            name = f"{first} {last}"
+            email = f"{_ascii(first)}.{_ascii(last)}.{i}@{_ascii(company)[:12]}.be"
+            if len(people) < 5000:
+                people.append((name, email, company))
+        if rng.random() < 0.005:
+            yield []
+        created = start + timedelta(days=rng.randint(0, 6 * 365))
+        result = rng.choice(RESULTS)
+        closed = ""
+        if result.strip() not in ("", "lopend"):
+            end = created + timedelta(days=rng.randint(3, 200))
+            if rng.random() < 0.001:
+                end = created - timedelta(days=5)  # closed before created: an error
+            closed = end.strftime("%d/%m/%Y")
+        decision = created + timedelta(days=rng.randint(10, 120))
+        yield [
+            f"OPP-{i + 1:07d}",
+            f"{rng.choice(PRODUCTS)} {company}"[:120],
+            rng.choice(OWNER_SPELLINGS),
+            rng.choice(PRODUCTS),
+            company,
+            name,
+            email,
+            rng.choice(STAGES_NL),
+            result,
+            created.strftime("%d/%m/%Y"),
+            decision.strftime("%d/%m/%Y") if rng.random() < 0.7 else "",
+            closed,
+            f"{rng.randint(1, 400)}.{rng.randint(100, 999)},{rng.randint(0, 99):02d}",
+            rng.choice(["", "60%", "25 %", "0,8", "90"]),
+            rng.choice(REASONS) if closed else "",
+        ]
+
+
 def write_file(kind: str, count: int, folder: Path, encoding: str) -> Path:
     from leadflow.imports.tests.messy import write_csv
 
@@ -210,7 +289,7 @@ def write_file(kind: str, count: int, folder: Path, encoding: str) -> Path:
     return path
 
 
-ROWS = {"contacts": contact_rows}
+ROWS = {"contacts": contact_rows, "opportunities": lead_rows}
 # What a user would choose in the mapping table after the first check; set before the
 # check here so that one check is measured.
 OPTIONS = {
@@ -218,12 +297,11 @@ OPTIONS = {
         "skip_invalid": True,
         "values": {"industry": {name: "+new" for name in INDUSTRIES}},
     },
+    "opportunities": {
+        "skip_invalid": True,
+        "values": {"service_type": {name: "+new" for name in PRODUCTS}},
+    },
 }
-
-
-def opportunity_support() -> bool:
-    """Whether the historical qualified-lead kind is there (another helper builds it)."""
-    return (ROOT / "leadflow" / "imports" / "kinds" / "history.py").exists()
 
 
 # --- measuring --------------------------------------------------------------------------
@@ -306,6 +384,24 @@ def make_template(args) -> None:
     )
 
 
+def ensure_salespeople() -> None:
+    """The owners the lead files name (a team of four salespeople)."""
+    from leadflow.accounts.models import Role, Team, User
+
+    team, _ = Team.objects.get_or_create(name="Bench")
+    for username, first, last in SALES:
+        User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@bench.example",
+                "role": Role.SALES,
+                "team": team,
+            },
+        )
+
+
 def child(args) -> None:
     """One measured import in this (fresh) process; prints one JSON line."""
     media = Path(tempfile.mkdtemp(prefix="bench-imports-media-"))
@@ -319,6 +415,7 @@ def child(args) -> None:
     from leadflow.imports import actions
 
     user = User.objects.get(username=BENCH_USER)
+    ensure_salespeople()
     path = Path(args.child_file)
     result: dict = {
         "kind": args.child_kind,
@@ -439,9 +536,13 @@ def stored_counts(kind: str) -> dict:
         "audit_events": AuditEvent.objects.count(),
     }
     if kind == "opportunities":
+        from django.db.models import Count
+
         from leadflow.opportunities.models import Opportunity
 
-        out["qualified_leads"] = Opportunity.objects.count()
+        out["qualified_leads"] = dict(
+            Opportunity.objects.values_list("status").annotate(n=Count("id"))
+        )
     return out
 
 
@@ -456,6 +557,7 @@ def sample(args) -> None:
     from leadflow.imports import actions
 
     user = User.objects.get(username=BENCH_USER)
+    ensure_salespeople()
     path = Path(args.child_file)
     kind = args.child_kind
     result: dict = {"kind": kind, "load_start": load()}
@@ -499,19 +601,19 @@ def sample(args) -> None:
 
 
 def direct_baseline(kind: str, path: Path, user) -> dict:
-    """The same lines written by calling the owning app's action in a loop (250 per
+    """The same lines written by calling the owning apps' actions in a loop (250 per
     transaction, as the import's batches): no file framework, no lookups, no
-    duplicate matching. Lines the action refuses (the bad e-mail) are skipped."""
+    duplicate matching, cells parsed by hand. Lines an action refuses (the bad e-mail,
+    a lead closed before it was created) are counted as refused."""
     from django.db import connection, transaction
 
-    from leadflow.contacts.actions import ContactData, create_contact
     from leadflow.core.errors import DomainError
 
-    assert kind == "contacts", kind
     with path.open(encoding=_encoding_of(path), newline="") as handle:
         reader = csv.reader(handle, delimiter=";")
         next(reader)
         lines = [r for r in reader if r]
+    write = _direct_contact if kind == "contacts" else _direct_lead(user)
     written = refused = 0
     queries = Queries()
     with connection.execute_wrapper(queries):
@@ -519,18 +621,9 @@ def direct_baseline(kind: str, path: Path, user) -> dict:
         for start in range(0, len(lines), 250):
             with transaction.atomic():
                 for r in lines[start : start + 250]:
-                    data = ContactData(
-                        name=f"{r[1].strip()} {r[2].strip()}",
-                        email=r[3].strip(),
-                        phone=r[4],
-                        company_name=r[5].strip(),
-                        company_size=int(r[8]) if r[8] else None,
-                        job_title=r[6],
-                        country=r[9].strip().upper(),
-                    )
                     try:
                         with transaction.atomic():
-                            create_contact(data, actor=user)
+                            write(r, user)
                         written += 1
                     except DomainError:
                         refused += 1
@@ -543,6 +636,88 @@ def direct_baseline(kind: str, path: Path, user) -> dict:
         "direct_cpu_ms_per_row": (c1 - c0) * 1000 / len(lines),
         "direct_queries": queries.count,
     }
+
+
+def _direct_contact(r: list[str], user) -> None:
+    from leadflow.contacts.actions import ContactData, create_contact
+
+    create_contact(
+        ContactData(
+            name=f"{r[1].strip()} {r[2].strip()}",
+            email=r[3].strip(),
+            phone=r[4],
+            company_name=r[5].strip(),
+            company_size=int(r[8]) if r[8] else None,
+            job_title=r[6],
+            country=r[9].strip().upper(),
+        ),
+        actor=user,
+    )
+
+
+def _direct_lead(user):
+    """Write one lead line as a person would with the actions: find or create the
+    contact, open the lead at its date, fill it, move it to its stage, close it."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from leadflow.accounts.models import User
+    from leadflow.contacts.actions import ContactData, create_contact
+    from leadflow.intake.actions import find_existing_contact
+    from leadflow.opportunities.actions import (
+        close_opportunity,
+        move_stage,
+        open_opportunity,
+        update_opportunity,
+    )
+    from leadflow.opportunities.models import Stage
+
+    owners = {u.username: u for u in User.objects.filter(role="sales")}
+    by_name = {f"{u.first_name} {u.last_name}".lower(): u for u in owners.values()}
+    stages = {s.name_nl.lower(): s for s in Stage.objects.all()}
+    first = Stage.objects.order_by("order").first()
+    results = {
+        "gewonnen": "won",
+        "verloren": "lost",
+        "gaat niet door": "not_going_ahead",
+    }
+
+    def moment(text: str):
+        return timezone.make_aware(datetime.strptime(text.strip(), "%d/%m/%Y"))
+
+    def write(r: list[str], actor) -> None:
+        owner = by_name.get(r[2].strip().lower()) or owners.get(r[2].strip().lower())
+        data = ContactData(name=r[5], email=r[6].strip(), company_name=r[4].strip())
+        contact = find_existing_contact(data) or create_contact(data, actor=actor)
+        created = moment(r[9])
+        lead = open_opportunity(
+            actor=actor, contact=contact, owner=owner, title=r[1], at=created
+        )
+        values = {
+            "service_type": r[3],
+            "expected_value": Decimal(r[12].replace(".", "").replace(",", ".")),
+        }
+        if r[10]:
+            values["decision_date"] = moment(r[10]).date()
+        lead = update_opportunity(lead, actor=actor, **values)
+        stage = stages.get(r[7].strip().lower())
+        if stage is not None and stage.pk != first.pk:
+            lead = move_stage(
+                lead, actor=actor, stage=stage, reason="bench", at=lead.created_at
+            )
+        result = results.get(r[8].strip().lower())
+        if result:
+            close_opportunity(
+                lead,
+                actor=actor,
+                result=result,
+                reason=r[14] or "bench",
+                at=moment(r[11]),
+            )
+
+    return write
 
 
 def _encoding_of(path: Path) -> str:
@@ -618,6 +793,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--no-sample", action="store_true", help="skip the 1,000-row sample"
     )
+    parser.add_argument(
+        "--sample-only", action="store_true", help="only the 1,000-row sample"
+    )
     # internal: one measured child
     parser.add_argument("--child-kind", help=argparse.SUPPRESS)
     parser.add_argument("--child-file", help=argparse.SUPPRESS)
@@ -636,18 +814,13 @@ def main() -> None:
         return sample(args) if args.child_sample else child(args)
     sys.path.insert(0, str(ROOT))
     kinds = ["contacts", "opportunities"] if args.kind == "both" else [args.kind]
-    if "opportunities" in kinds and "opportunities" not in ROWS:
-        print(
-            "The historical qualified-lead kind (leadflow/imports/kinds/history.py) "
-            "is not in this bench yet: contacts only.",
-            flush=True,
-        )
-        kinds = [k for k in kinds if k in ROWS]
     sizes = (
         [int(s) for s in args.sizes.split(",") if s]
         if args.sizes
         else sorted({max(1, args.rows // 10), max(1, args.rows // 2), args.rows})
     )
+    if args.sample_only:
+        sizes = []
     db = Path(args.db)
     if db.resolve() == (ROOT / "db.sqlite3").resolve():
         raise SystemExit("Not on the development database.")
@@ -757,7 +930,7 @@ def show_sample(framework: dict, direct: dict) -> None:
     print(f"  most frequent statements of the check: {f['top_check_queries']}")
     print(f"  most frequent statements of the import: {f['top_run_queries']}")
     print(
-        f"  direct create_contact loop: {direct['direct_ms_per_row']:.2f} ms/row "
+        f"  direct actions loop: {direct['direct_ms_per_row']:.2f} ms/row "
         f"(CPU {direct['direct_cpu_ms_per_row']:.2f} ms/row), "
         f"{direct['direct_queries'] / direct['rows']:.1f} queries/row "
         f"({direct['written']} written, {direct['refused']} refused); "
