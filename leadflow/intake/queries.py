@@ -3,14 +3,21 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from leadflow.accounts.models import User
 from leadflow.accounts.permissions import has_capability, require
-from leadflow.contacts.models import Company, Contact, Visit, VisitKind
+from leadflow.contacts.models import (
+    Company,
+    Complaint,
+    Contact,
+    Invoice,
+    Visit,
+    VisitKind,
+)
 from leadflow.contacts.queries import find_matches
 from leadflow.core.worktime import current_calendar, working_hours_between
 from leadflow.intake.models import Inquiry, Order
@@ -95,6 +102,9 @@ class ContactHistory:
     orders: list[Order] = field(default_factory=list)
     website_visits: list[Visit] = field(default_factory=list)
     marketing_lists: list[str] = field(default_factory=list)
+    # The company's customer context (imported or entered): shown, not typed.
+    overdue_invoices: int = 0
+    open_complaints: int = 0
     score: int = 0
     reasons: list[str] = field(default_factory=list)
 
@@ -110,6 +120,8 @@ class ContactHistory:
             "in_marketing_database": c.in_marketing_database,
             "marketing_consent": c.marketing_consent,
             "opted_out": c.opted_out,
+            "overdue_invoices": self.overdue_invoices,
+            "open_complaints": self.open_complaints,
         }
 
     @property
@@ -197,6 +209,8 @@ def histories_for(
     ):
         memberships.setdefault(cid, []).append(name)
 
+    overdue, complaints = _context_counts(company_ids)
+
     def mine(rows, contact):
         if contact.company_id:
             return [r for r in rows if r.company_id == contact.company_id][:limit]
@@ -217,9 +231,34 @@ def histories_for(
             orders=mine(orders, c),
             website_visits=mine(visits, c),
             marketing_lists=memberships.get(c.pk, []),
+            overdue_invoices=overdue.get(c.company_id, 0),
+            open_complaints=complaints.get(c.company_id, 0),
         )
         for c in contacts
     ]
+
+
+def _context_counts(company_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Overdue invoices and open complaints per company (two grouped queries)."""
+    if not company_ids:
+        return {}, {}
+    overdue = dict(
+        Invoice.objects.filter(
+            company_id__in=company_ids,
+            paid_on__isnull=True,
+            due_on__lt=timezone.localdate(),
+        )
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    complaints = dict(
+        Complaint.objects.filter(company_id__in=company_ids, resolved_on__isnull=True)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    return overdue, complaints
 
 
 def contact_history(

@@ -134,6 +134,8 @@ class Flags(Schema):
     in_marketing_database: bool
     marketing_consent: str
     opted_out: bool
+    overdue_invoices: int = 0
+    open_complaints: int = 0
 
 
 class ContactDetailOut(Schema):

@@ -253,12 +253,6 @@ def test_an_imported_overdue_invoice_shows_on_the_companys_qualified_lead(
     assert "F-2024-001" in page.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /api/intake/lookup has no customer-context flags (overdue "
-    "invoices, open complaints, sales history): intake.queries.ContactHistory.flags "
-    "and intake.schemas.Flags do not include them",
-)
 def test_an_imported_overdue_invoice_is_a_flag_on_the_intake_lookup(
     admin, companies, tmp_path, api_as
 ):
@@ -271,6 +265,7 @@ def test_an_imported_overdue_invoice_is_a_flag_on_the_intake_lookup(
     assert response.status_code == 200
     flags = response.json()["matches"][0]["flags"]
     assert flags["overdue_invoices"] == 1
+    assert flags["open_complaints"] == 0
 
 
 def test_record_invoice_refuses_a_second_invoice_with_the_same_number(admin, companies):
