@@ -78,17 +78,22 @@ CHANNEL = Lookup(
 )
 
 
-def _create_campaign(raw: str, actor) -> str:
-    campaign, made = Campaign.objects.get_or_create(name=raw.strip()[:150])
-    if made:
-        record_event(
-            actor=actor,
-            subject=campaign,
-            event_type="campaign.created",
-            new={"name": campaign.name},
-            reason="import",
-        )
-    return str(campaign.pk)
+def _creator(model, event_type: str, max_length: int):
+    """``create(raw, actor)`` for a named reference table: found or made, audited."""
+
+    def create(raw: str, actor) -> str:
+        obj, made = model.objects.get_or_create(name=raw.strip()[:max_length])
+        if made:
+            record_event(
+                actor=actor,
+                subject=obj,
+                event_type=event_type,
+                new={"name": obj.name},
+                reason="import",
+            )
+        return str(obj.pk)
+
+    return create
 
 
 CAMPAIGN = Lookup(
@@ -97,21 +102,8 @@ CAMPAIGN = Lookup(
     choices=lambda: [(str(c.pk), c.name) for c in Campaign.objects.order_by("name")],
     match=_matcher(lambda: ((str(c.pk), (c.name,)) for c in Campaign.objects.all())),
     resolve=lambda value: Campaign.objects.get(pk=value),
-    create=_create_campaign,
+    create=_creator(Campaign, "campaign.created", 150),
 )
-
-
-def _create_department(raw: str, actor) -> str:
-    department, made = Department.objects.get_or_create(name=raw.strip()[:100])
-    if made:
-        record_event(
-            actor=actor,
-            subject=department,
-            event_type="department.created",
-            new={"name": department.name},
-            reason="import",
-        )
-    return str(department.pk)
 
 
 DEPARTMENT = Lookup(
@@ -120,7 +112,7 @@ DEPARTMENT = Lookup(
     choices=lambda: [(str(d.pk), d.name) for d in Department.objects.order_by("name")],
     match=_matcher(lambda: ((str(d.pk), (d.name,)) for d in Department.objects.all())),
     resolve=lambda value: Department.objects.get(pk=value),
-    create=_create_department,
+    create=_creator(Department, "department.created", 100),
 )
 
 
