@@ -168,15 +168,20 @@ def write_xlsx(
     ints, floats and ``Decimal`` number cells, ``bool`` boolean cells, strings
     starting with "=" formulas (their cached value is empty: openpyxl does not
     calculate). ``more_sheets`` ({name: rows}) adds further sheets after the first.
-    Uses write-only mode, so large generated workbooks stay cheap.
+    Uses write-only mode, so large generated workbooks stay cheap, and then adds
+    the ``<dimension>`` element Excel writes (openpyxl's write-only mode leaves it
+    out, and without it openpyxl's reader scans a whole sheet on every open).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheets = {sheet: rows, **(more_sheets or {})}
+    used: list[tuple[int, int]] = []
     for name, sheet_rows in sheets.items():
         worksheet = workbook.create_sheet(name)
+        height = width = 0
         for row in sheet_rows:
             cells = []
             for value in row:
@@ -189,8 +194,44 @@ def write_xlsx(
                     cell.number_format = "dd/mm/yyyy"
                 cells.append(cell)
             worksheet.append(cells)
+            height, width = height + 1, max(width, len(cells))
+        used.append((height, width))
     workbook.save(path)
+    dimensions = {
+        f"xl/worksheets/sheet{i}.xml": (
+            f"A1:{get_column_letter(w)}{h}" if h and w else "A1"
+        ).encode()
+        for i, (h, w) in enumerate(used, 1)
+    }
+    _rewrite_sheets(
+        path,
+        lambda name, data: (
+            data.replace(
+                b"</sheetPr>",
+                b'</sheetPr><dimension ref="' + dimensions[name] + b'" />',
+                1,
+            )
+            if name in dimensions
+            else data
+        ),
+    )
     return path
+
+
+def _rewrite_sheets(path: Path, change) -> None:
+    """Rewrite every worksheet XML of the workbook at ``path`` with ``change``."""
+    import shutil
+    import zipfile
+
+    source = path.with_name(path.name + ".tmp")
+    shutil.move(path, source)
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = change(item.filename, data)
+            new.writestr(item, data)
+    source.unlink()
 
 
 def typed_contacts() -> list[list[object]]:
@@ -280,19 +321,11 @@ def write_plain_csv(path: Path, count: int, *, columns: int = 6, pad: int = 0) -
 def set_cached_formula_value(path: Path, formula: str, value: str) -> Path:
     """Give a formula written by ``write_xlsx`` (openpyxl stores no result) the
     cached value Excel would have stored, as when a user saves in Excel."""
-    import shutil
-    import zipfile
-
-    source = path.with_suffix(".tmp")
-    shutil.move(path, source)
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w") as new:
-        for item in old.infolist():
-            data = old.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                data = data.replace(
-                    f"<f>{formula}</f><v />".encode(),
-                    f"<f>{formula}</f><v>{value}</v>".encode(),
-                )
-            new.writestr(item, data)
-    source.unlink()
+    _rewrite_sheets(
+        path,
+        lambda _name, data: data.replace(
+            f"<f>{formula}</f><v />".encode(),
+            f"<f>{formula}</f><v>{value}</v>".encode(),
+        ),
+    )
     return path
