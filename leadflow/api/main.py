@@ -12,11 +12,49 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from leadflow.api.auth import API_AUTH
 from leadflow.api.renderers import LeadflowRenderer
+from leadflow.api.schemas import ErrorOut
 from leadflow.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class LeadflowAPI(NinjaAPI):
+    """The NinjaAPI whose document declares the errors any operation may answer."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        declare_shared_errors(schema)
+        return schema
+
+
+def declare_shared_errors(schema) -> None:
+    """Every operation with input can answer 422 ``invalid_input`` (ninja's validation,
+    the NUL check) and every operation with a body 400 (not JSON, too large, too deep:
+    api/middleware.py), whatever its router declares (found by schemathesis)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            declared = {str(status) for status in responses}
+            wanted = []
+            if operation.get("parameters") or "requestBody" in operation:
+                wanted.append((422, "Unprocessable Entity"))
+            if "requestBody" in operation:
+                wanted.append((400, "Bad Request"))
+            for status, description in wanted:
+                if str(status) not in declared:
+                    responses[status] = {
+                        "description": description,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorOut"}
+                            }
+                        },
+                    }
+
+
+api = LeadflowAPI(
     title="Leadflow API",
     version="1",
     description=(
