@@ -19,8 +19,8 @@ from django.utils.crypto import constant_time_compare
 
 from leadflow.audit.models import AuditEvent
 from leadflow.contacts.models import Consent, Contact
+from leadflow.core.visitors import client_ip, hash_ip
 from leadflow.marketing.actions import record_consent
-from leadflow.marketing.webforms import client_ip, hash_ip
 
 SALT = "leadflow.marketing.unsubscribe"
 # 22 characters of URL-safe base64: 132 bits of the HMAC-SHA256 (short links).

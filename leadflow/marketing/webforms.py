@@ -8,8 +8,6 @@ CSRF-exempt and guarded by a signed token instead: docs/adr/0011-public-web-form
 """
 
 import hashlib
-import hmac
-import ipaddress
 import logging
 import re
 import time
@@ -31,6 +29,7 @@ from leadflow.contacts.actions import ContactData
 from leadflow.contacts.models import Consent
 from leadflow.core.errors import Conflict, DomainError, ValidationFailed
 from leadflow.core.text import fold, normalise_email
+from leadflow.core.visitors import client_ip, hash_ip  # noqa: F401
 from leadflow.intake.actions import InquiryInput, register_inquiry
 from leadflow.intake.models import Campaign, Channel, Inquiry
 from leadflow.marketing.actions import record_consent
@@ -153,39 +152,8 @@ def check_token(web_form: WebForm, token: str, *, now: float | None = None) -> f
 # --- who is sending ----------------------------------------------------------------------
 
 
-def client_ip(request) -> str:
-    """The visitor's address. Behind a reverse proxy on this machine (or one listed in
-    LEADFLOW_TRUSTED_PROXIES) it is the last X-Forwarded-For entry, which the proxy
-    appended itself; a visitor's own X-Forwarded-For is never trusted."""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    trusted = set(getattr(settings, "LEADFLOW_TRUSTED_PROXIES", ()))
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and (_is_loopback(remote) or remote in trusted):
-        last = forwarded.split(",")[-1].strip()
-        if _valid_ip(last):
-            return last
-    return remote
-
-
-def _is_loopback(value: str) -> bool:
-    try:
-        return ipaddress.ip_address(value).is_loopback
-    except ValueError:
-        return False
-
-
-def _valid_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def hash_ip(ip: str) -> str:
-    """A keyed hash: the rate limit needs to recognise an address, not to store it."""
-    key = hashlib.sha256(f"{TOKEN_SALT}.ip.{settings.SECRET_KEY}".encode()).digest()
-    return hmac.new(key, (ip or "-").encode(), hashlib.sha256).hexdigest()
+# ``client_ip`` and ``hash_ip`` live in ``leadflow.core.visitors`` (shared with the
+# unsubscribe page and the calendar feed); imported here for this module's callers.
 
 
 # --- cleaning what the visitor sent --------------------------------------------------------

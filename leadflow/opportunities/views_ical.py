@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
+from leadflow.core.visitors import client_ip, hash_ip
 from leadflow.opportunities.ical import build_calendar, feed_activities, feed_for_secret
 
 # A calendar app fetches a feed every 15 minutes to a few hours; these leave ample
@@ -45,8 +46,7 @@ def calendar_feed(request, secret: str):
         return _too_many()
     feed = feed_for_secret(secret)
     if feed is None:
-        address = request.META.get("REMOTE_ADDR", "") or "unknown"
-        if _over(f"ical-miss:{address}", MISS_LIMIT):
+        if _over(f"ical-miss:{hash_ip(client_ip(request))}", MISS_LIMIT):
             return _too_many()
         raise Http404
     user = feed.user

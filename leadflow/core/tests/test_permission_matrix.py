@@ -720,6 +720,9 @@ OUTSIDER_LISTS = [
     ("page", "/notifications/"),
     ("page", "/orders/"),
     ("page", "/contacts/?q=Northwind"),
+    ("page", "/opportunities/?format=csv"),
+    ("page", "/orders/?format=csv"),
+    ("page", "/notifications/?format=csv"),
     ("api", "/api/opportunities"),
     ("api", "/api/opportunities?q=Northwind"),
     ("api", "/api/forecast"),
@@ -738,12 +741,19 @@ def test_the_other_team_sees_none_of_reps_records(world, kind, template):
         response = page_client(world, "outsider").get(path)
     else:
         response = ApiClient(world["tokens"]["outsider"]).get(path)
-    body = response.content.decode()
+    raw = (
+        b"".join(response.streaming_content)  # a CSV export is streamed
+        if response.streaming
+        else response.content
+    )
+    body = raw.decode("utf-8-sig")
     assert response.status_code == 200
     assert REP_LEAD_TITLE not in body
     assert REP_NOTE not in body
     assert f"/opportunities/{world['ids']['lead']}/" not in body
     assert f"/quotes/{world['ids']['quote']}/" not in body
+    if template == "/opportunities/?format=csv":  # the file holds the outsider's own
+        assert OUT_LEAD_TITLE in body
 
 
 @pytest.mark.django_db
