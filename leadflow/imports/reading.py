@@ -79,10 +79,6 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
 _BINARY_MAGICS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
 _SEP_LINE = re.compile(r'^"?sep=([^\r\n"])"?[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 # Unclosed quotes swallow the rest of the file: a sentinel line after the last real
@@ -357,10 +353,12 @@ def _detect_encoding(path: Path) -> str:
             if b"\x00" in chunk:
                 raise _nul_bytes()
             undefined = undefined or any(b in chunk for b in _CP1252_UNDEFINED)
-            high = len(chunk) - len(chunk.translate(None, _HIGH_BYTES))
-            rest, sequences = _UTF8_SEQUENCE.subn(b"", chunk)
-            utf8_sequences += sequences
-            other_bytes += high - (len(chunk) - len(rest))
+            # Decoded with replacement, each byte that is not UTF-8 becomes one
+            # U+FFFD; the other non-ASCII characters were UTF-8 sequences.
+            text = chunk.decode("utf-8", errors="replace")
+            bad = text.count("\ufffd")
+            other_bytes += bad
+            utf8_sequences += len(text) - len(text.encode("ascii", "ignore")) - bad
     if utf8_sequences > other_bytes or encoding == "utf-8-sig":
         return MIXED
     return "latin-1" if undefined else "cp1252"
