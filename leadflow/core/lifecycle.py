@@ -28,11 +28,13 @@ def apply_transition(
     transition_fields: dict[str, Any],
     conflict: Conflict,
     after_commit: Iterable[Callable[[], None]] = (),
+    at=None,
 ) -> models.Model:
     """Move ``obj.<field>`` to ``to`` if it is still in ``allowed_from``.
 
-    ``changes`` are the other columns written with the move. Returns the
-    transition row. Must run inside ``transaction.atomic``.
+    ``changes`` are the other columns written with the move. The transition is dated
+    ``at`` (history written later, e.g. by an import) or now. Returns the transition
+    row. Must run inside ``transaction.atomic``.
     """
     allowed_from = list(allowed_from)
     model = type(obj)
@@ -50,7 +52,7 @@ def apply_transition(
         transition_model,
         from_state=from_state,
         to_state=to,
-        at=timezone.now(),
+        at=at or timezone.now(),
         **transition_fields,
     )
     for callback in after_commit:

@@ -219,7 +219,10 @@ def check_job(job: ImportJob, *, actor, version: int | None = None) -> ImportJob
     try:
         report = engine.check(job, kind)
     except ImportFileError as exc:
-        raise ValidationFailed(str(exc), code="unreadable_file") from exc
+        # Found part-way through (an unclosed quote, a huge cell): the file must be
+        # corrected; the page and the API say where.
+        report = {"blocking": [str(exc)], "rows": 0, "errors": 0, "error_lines": 0}
+        report["checked_at"] = timezone.now().isoformat()
     with transaction.atomic():
         job = _locked(job, job.version)
         job.report = report

@@ -170,7 +170,7 @@ def parse_cell(ctx: Context, f: Field, text: str) -> Any:
         if kind == FieldType.DECIMAL:
             return V.parse_decimal(text, decimal=ctx.decimal)
         if kind == FieldType.INT:
-            return V.parse_int(text)
+            return V.parse_int(text, decimal=ctx.decimal)
         if kind == FieldType.BOOL:
             return V.parse_bool(text)
         if kind == FieldType.DATE:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -431,19 +431,17 @@ def close_inquiry(
             },
         ),
     }
-    if at is None:
-        apply_transition(
-            inquiry,
-            field="status",
-            allowed_from=[InquiryStatus.OPEN],
-            to=InquiryStatus.CLOSED,
-            changes=changes,
-            transition_model=InquiryTransition,
-            transition_fields=transition_fields,
-            conflict=InquiryClosed(),
-        )
-    else:
-        _close_at(inquiry, changes=changes, fields=transition_fields, at=now)
+    apply_transition(
+        inquiry,
+        field="status",
+        allowed_from=[InquiryStatus.OPEN],
+        to=InquiryStatus.CLOSED,
+        changes=changes,
+        transition_model=InquiryTransition,
+        transition_fields=transition_fields,
+        conflict=InquiryClosed(),
+        at=now,
+    )
     contact = inquiry.contact
     if outcome == Outcome.QUALIFIED:
         open_opportunity(
@@ -469,25 +467,6 @@ def close_inquiry(
         contact, actor=actor_or_none, reason=f"inquiry #{inquiry.pk} closed ({outcome})"
     )
     return inquiry
-
-
-def _close_at(inquiry: Inquiry, *, changes: dict, fields: dict, at: datetime) -> None:
-    """``apply_transition`` for a closing of the past: the same conditional UPDATE
-    (one of two closers wins), with the transition row dated ``at`` (the helper in
-    ``core.lifecycle`` dates it now)."""
-    updated = Inquiry.objects.filter(pk=inquiry.pk, status=InquiryStatus.OPEN).update(
-        status=InquiryStatus.CLOSED, version=F("version") + 1, **changes
-    )
-    if updated != 1:
-        raise InquiryClosed()
-    inquiry.refresh_from_db()
-    record_transition(
-        InquiryTransition,
-        from_state=InquiryStatus.OPEN,
-        to_state=InquiryStatus.CLOSED,
-        at=at,
-        **fields,
-    )
 
 
 def _first_line(text: str) -> str:

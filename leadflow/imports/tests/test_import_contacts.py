@@ -361,3 +361,26 @@ def test_check_does_not_hold_the_file_in_memory(admin, tmp_path):
     # Per distinct e-mail the duplicate check keeps one key (~100 bytes): 20,000
     # keys stay far below what holding the file's rows as Python lists would take.
     assert peak < 12 * 1024 * 1024
+
+
+def test_a_file_broken_halfway_blocks_the_import_with_the_reason(admin, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text('name,email\nAnn,ann@example.com\n"Bob,bob@example.com\n')
+    job = actions.check_job(upload(admin, "contacts", path), actor=admin)
+    assert job.status == ImportStatus.UPLOADED
+    assert job.report["blocking"] == [
+        "Row 3: a quote is opened but never closed, so the rest of the file would "
+        "be one cell."
+    ]
+    assert not actions.can_start(job)[0]
+
+
+def test_grouped_integers_follow_the_files_decimal_style(admin, tmp_path):
+    rows = [
+        ["name", "email", "company", "employees"],
+        ["Ann", "ann@example.com", "Peeters BV", "1.000"],
+    ]
+    job = checked(admin, "contacts", write_csv(tmp_path / "n.csv", rows), decimal=",")
+    assert job.report["errors"] == 0
+    run(admin, job)
+    assert Contact.objects.get().company.size == 1000
