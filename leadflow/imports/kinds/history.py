@@ -10,6 +10,7 @@ notifications, webhooks or escalation clocks), and owners get no "new lead" mess
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -831,12 +832,24 @@ class Opportunities(Kind):
 
 def _lead_key(row: dict) -> str | None:
     """What makes a line the same lead again: its id from the old system, else the
-    id of its inquiry (one inquiry, one lead). Without either, every line is new."""
+    id of its inquiry (one inquiry, one lead), else what the line says of it (owner,
+    customer, title, service and created date): a file without ids imported twice
+    makes no second lead."""
     if row.get("external_id"):
         return row["external_id"]
     if row.get("inquiry_external_id"):
         return f"@inquiry:{row['inquiry_external_id']}"
-    return None
+    parts = [
+        str(row.get("owner") or ""),
+        name_key(row.get("company") or ""),
+        (row.get("email") or "").strip().lower(),
+        name_key(row.get("name") or ""),
+        name_key(row.get("title") or ""),
+        name_key(row.get("service_type") or ""),
+        str(row.get("created_at") or ""),
+    ]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+    return f"@line:{digest}"
 
 
 def _p_win(row: dict, ctx) -> Decimal | None:

@@ -475,6 +475,21 @@ def test_importing_the_same_leads_again_changes_nothing(admin, rep, tmp_path):
     ) == before
 
 
+def test_leads_without_ids_imported_twice_make_no_second_lead(admin, rep, tmp_path):
+    """Without the old system's id, what the line says (owner, customer, title,
+    service, created date) recognises the lead again."""
+    without_ids = [LEAD_HEADER[1:]] + [row[1:] for row in LEADS[1:]]
+    first = import_leads(admin, rep, tmp_path, rows=without_ids, name="a.csv")
+    assert first.created == 4
+    before = (Opportunity.objects.count(), OpportunityTransition.objects.count())
+    again = import_leads(admin, rep, tmp_path, rows=without_ids, name="b.csv")
+    assert (again.created, again.unchanged) == (0, 4)
+    assert (
+        Opportunity.objects.count(),
+        OpportunityTransition.objects.count(),
+    ) == before
+
+
 def test_a_lead_line_continues_the_lead_of_its_imported_inquiry(
     director, rep, tmp_path
 ):
