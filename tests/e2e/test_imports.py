@@ -348,14 +348,6 @@ def test_the_import_page_in_dutch(browser_at, ada, media):
     expect(page.locator("h2")).to_contain_text(headings[1:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: leadflow/imports/kinds/contacts.py Contacts.one_of is ('name', "
-    "'email'), but _name() builds the name from first_name/last_name: a file with "
-    "Voornaam/Achternaam columns and no e-mail column is blocked ('Map at least one "
-    "of: name, e-mail'), and with an e-mail column every line without an address is "
-    "an error ('Fill at least one of')",
-)
 def test_first_and_last_name_columns_are_enough_for_a_contact(ada, media, tmp_path):
     rows = [
         ["Voornaam", "Achternaam", "Bedrijfsnaam"],

@@ -238,7 +238,7 @@ class Contacts(Kind):
         "name, or the same id from the old system) gets the empty fields filled; their "
         "company is found or created by name."
     )
-    one_of = ("name", "email")
+    one_of = ("name", "first_name", "last_name", "email")
     fields = (
         EXTERNAL_ID,
         Field(
