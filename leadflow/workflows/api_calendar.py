@@ -13,7 +13,13 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from leadflow.accounts.permissions import require
 from leadflow.api.pagination import PageParams, paginate
@@ -23,6 +29,15 @@ from leadflow.opportunities.models import Stage
 from leadflow.workflows import calendar_settings as cs
 from leadflow.workflows import scheduler
 from leadflow.workflows.models import Escalation, EscalationSettings, ScheduledJob
+
+# A local time of day ("08:30" or "08:30:00"): OpenAPI's ``format: time`` means an RFC
+# 3339 time with an offset, which a working day's hours do not have.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "08:30"}
+    ),
+]
 
 router = Router(tags=["workflow settings"])
 ERRORS = {
@@ -54,8 +69,8 @@ class WorkingCalendarOut(Schema):
     friday: bool
     saturday: bool
     sunday: bool
-    starts_at: time
-    ends_at: time
+    starts_at: LocalTime
+    ends_at: LocalTime
     time_zone: str = Field(description="empty: the server's time zone")
     effective_time_zone: str
     updated_at: datetime | None = Field(
@@ -71,8 +86,8 @@ class WorkingCalendarIn(Schema):
     friday: StrictBool
     saturday: StrictBool
     sunday: StrictBool
-    starts_at: time = Field(description="local time of day, e.g. 08:30")
-    ends_at: time
+    starts_at: LocalTime = Field(description="local time of day, e.g. 08:30")
+    ends_at: LocalTime
     time_zone: str = Field("", max_length=60, description="e.g. Europe/Brussels")
     updated_at: AwareDatetime | None = Field(
         None, description="the updated_at you read: 409 stale_settings if it changed"

@@ -17,7 +17,6 @@ and every path parameter keeps pointing at an existing record. See docs/api.md
 
 import datetime as dt
 import json
-import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -31,8 +30,6 @@ from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
-from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -92,7 +89,6 @@ MAIL = (
     b"Message-ID: <fuzz-1@brouwerij.example.be>\r\n\r\n"
     b"Could you send us a quote for 20 office chairs?\r\n"
 )
-NAIVE_TIME = re.compile(r"\d\d:\d\d(:\d\d(\.\d+)?)?")
 
 # Filled by the ``fuzz_world`` fixture: path parameter name -> a record's id.
 KNOWN: dict[str, object] = {}
@@ -126,19 +122,6 @@ def flatmap_body(context, body):
     ):
         return st.sampled_from([body, body, Binary(MAIL)])
     return st.just(body)
-
-
-@schema.hook
-def filter_failure(context, failure, case, response):
-    """Keep every failure but the known one with its own xfail test below: times
-    of day are declared ``format: time`` (RFC 3339: with an offset) but are sent
-    without one."""
-    return not (
-        isinstance(failure, JsonSchemaError)
-        and list(failure.schema_path)[-1:] == ["format"]
-        and isinstance(failure.instance, str)
-        and NAIVE_TIME.fullmatch(failure.instance)
-    )
 
 
 @pytest.fixture(scope="module")
@@ -359,15 +342,6 @@ def test_every_operation_with_input_declares_the_validation_errors():
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FailureGroup,
-    reason=(
-        "BUG: GET/PUT /api/working-calendar answer starts_at/ends_at as '08:30:00' "
-        "but declare them 'format: time', which (RFC 3339 full-time) needs an offset; "
-        "declare them as a string with a pattern (workflows/api_calendar.py)"
-    ),
-)
 @pytest.mark.django_db
 def test_working_calendar_times_match_their_declared_format(fuzz_world):
     plain = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/"))
