@@ -340,6 +340,12 @@ class Queries:
         return execute(sql, params, many, context)
 
 
+def db_size(db) -> float:
+    """The database file and its WAL, in MB."""
+    paths = [Path(str(db)), Path(str(db) + "-wal")]
+    return sum(p.stat().st_size for p in paths if p.exists()) / 2**20
+
+
 def mb(kb: float) -> float:
     return kb / 1024
 
@@ -406,6 +412,13 @@ def child(args) -> None:
     """One measured import in this (fresh) process; prints one JSON line."""
     media = Path(tempfile.mkdtemp(prefix="bench-imports-media-"))
     setup_django(Path(args.db), media)
+    from django.db import connection
+
+    if args.sqlite_cache_kb:
+        # The settings give SQLite a 64 MB page cache, which fills as the file
+        # grows; a small one shows what the import itself holds.
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size=-{int(args.sqlite_cache_kb)}")
     base_rss = status_kb("VmRSS")
     import tracemalloc
 
@@ -493,6 +506,7 @@ def child(args) -> None:
                 "cpu_s": cpu() - cpu_checked,
                 "rss_peak_mb": mb(status_kb("VmHWM")),
                 "rss_mb": mb(status_kb("VmRSS")),
+                "db_mb": db_size(args.db),
             }
             if args.tracemalloc:
                 point["py_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -796,6 +810,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--sample-only", action="store_true", help="only the 1,000-row sample"
     )
+    parser.add_argument(
+        "--sqlite-cache-kb",
+        type=int,
+        default=0,
+        help="SQLite page cache of the measured process (default: the settings' "
+        "64,000 KB)",
+    )
     # internal: one measured child
     parser.add_argument("--child-kind", help=argparse.SUPPRESS)
     parser.add_argument("--child-file", help=argparse.SUPPRESS)
@@ -850,6 +871,8 @@ def main() -> None:
                 extra.append("--tracemalloc")
             if args.check_only:
                 extra.append("--check-only")
+            if args.sqlite_cache_kb:
+                extra += ["--sqlite-cache-kb", str(args.sqlite_cache_kb)]
             result = spawn(args, extra, db, template)
             result["csv_baseline"] = base
             results["sizes"][f"{kind}-{size}"] = result
@@ -909,7 +932,7 @@ def show(r: dict) -> None:
     for p in r["points"]:
         print(
             f"    at {p['rows']:>7,} rows: {p['seconds']:7.1f} s "
-            f"(CPU {p['cpu_s']:.1f} s), "
+            f"(CPU {p['cpu_s']:.1f} s), database {p.get('db_mb', 0):.0f} MB, "
             f"peak RSS {p['rss_peak_mb']:.0f} MB, RSS {p['rss_mb']:.0f} MB"
             + (f", Python peak {p['py_peak_mb']:.1f} MB" if "py_peak_mb" in p else "")
         )
