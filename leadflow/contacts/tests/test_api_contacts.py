@@ -69,6 +69,8 @@ def test_contact_detail_has_lists_marketing_flag_flags_and_history(api_as, piet)
         "in_marketing_database": True,
         "marketing_consent": "unknown",
         "opted_out": False,
+        "overdue_invoices": 0,
+        "open_complaints": 0,
     }
     assert [i["summary"] for i in body["inquiries"]] == [
         "20 chairs",

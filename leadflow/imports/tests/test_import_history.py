@@ -5,7 +5,7 @@ rule on small messy files, re-imports, row errors, resume), and the ``at`` /
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -533,7 +533,9 @@ def test_a_lead_line_continues_the_lead_of_its_imported_inquiry(
 
 
 def test_lead_rows_that_break_the_rules_are_listed_per_line(director, tmp_path):
-    future = (timezone.localdate() + timedelta(days=2)).strftime("%d/%m/%Y")
+    # Day 25 proves the file's order is day/month (a future date with a day up to 12
+    # would leave every date ambiguous and the check asking for the order).
+    future = date(timezone.localdate().year + 1, 1, 25).strftime("%d/%m/%Y")
     rows = [
         ["id", "owner", "company", "result", "created", "closed", "value", "kans"],
         ["R-1", "rep", "A", "won", "10/05/2024", "01/05/2024", "", ""],
