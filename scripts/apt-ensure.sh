@@ -14,6 +14,8 @@ present() {
     postgresql) [ -x /usr/lib/postgresql/15/bin/postgres ] ;;
     nodejs) command -v node >/dev/null ;;
     npm) command -v npm >/dev/null ;;
+    # A real IMAP server for the e-mail intake tests (they start their own on loopback).
+    dovecot-imapd) [ -x /usr/sbin/dovecot ] ;;
     # WeasyPrint (quote PDFs): Pango through cffi, and the DejaVu fonts it embeds.
     libpango-1.0-0 | libpangoft2-1.0-0 | fonts-dejavu-core)
       [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] ;;
