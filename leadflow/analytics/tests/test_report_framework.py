@@ -191,7 +191,9 @@ def test_the_sources_page_shows_the_hand_counted_numbers(client, director, trio)
         html
     )
     assert "vendor/chart.umd.min.js" in html
-    assert "cdn" not in html.lower()
+    # Nothing is loaded from another host (a CDN). Not a search for "cdn" in the
+    # page: a random CSRF token contains those three letters now and then.
+    assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
 def test_a_salesperson_sees_only_their_scope_on_the_page(client, rep, trio):
