@@ -238,7 +238,7 @@ def import_check(request, job_id: int):
     return redirect(reverse("import_detail", args=[job.pk]) + "#results")
 
 
-def _act(request, job_id: int, action, **kwargs):
+def _act(request, job_id: int, action, *, success: str = "", **kwargs):
     job = get_job_for_user(request.user, job_id)
     try:
         version = int(request.POST.get("version", ""))
@@ -254,6 +254,8 @@ def _act(request, job_id: int, action, **kwargs):
             _context(request, job, error=str(exc)),
             status=exc.status,
         )
+    if success:
+        messages.success(request, success)
     return redirect("import_detail", job_id=job.pk)
 
 
@@ -277,8 +279,7 @@ def import_resume(request, job_id: int):
 @login_required
 @require_POST
 def import_cancel(request, job_id: int):
-    messages.info(request, _("The import was cancelled."))
-    return _act(request, job_id, actions.cancel)
+    return _act(request, job_id, actions.cancel, success=_("The import was cancelled."))
 
 
 @login_required

@@ -218,3 +218,28 @@ def test_a_big_file_is_checked_by_the_worker(
     check_import_task.enqueue(job.pk)  # what the worker does
     job.refresh_from_db()
     assert job.status == ImportStatus.CHECKED and job.report["error_lines"] == 1
+
+
+def test_a_queued_import_can_be_cancelled_on_its_page(admin, tmp_path):
+    client = browser(admin)
+    rows = [["name", "email"], ["Ann", "ann@example.com"]]
+    upload_page(client, write_csv(tmp_path / "c.csv", rows))
+    job = ImportJob.objects.get()
+    client.post(f"/imports/{job.pk}/check/", {"version": job.version, "col-0": "name"})
+    job.refresh_from_db()
+    client.post(f"/imports/{job.pk}/start/", {"version": job.version})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.QUEUED  # the worker has not taken it yet
+    response = client.post(
+        f"/imports/{job.pk}/cancel/", {"version": job.version}, follow=True
+    )
+    assert "The import was cancelled." in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CANCELLED
+    from leadflow.imports.actions import run_job
+
+    assert run_job(job.pk) == f"import {job.pk}: cancelled, nothing to do"
+    assert Contact.objects.count() == 0
+    again = client.post(f"/imports/{job.pk}/cancel/", {"version": job.version})
+    assert again.status_code == 409
+    assert "The import was cancelled." not in again.content.decode()
